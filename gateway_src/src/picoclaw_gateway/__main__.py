@@ -1,0 +1,3 @@
+from picoclaw_gateway.cli import main
+
+raise SystemExit(main())

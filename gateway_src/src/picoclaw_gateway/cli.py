@@ -1,0 +1,82 @@
+"""`picoclaw` command line: gateway, agent, check-config, healthcheck.
+
+Each subcommand lives in its own module and is imported only when chosen, so
+`picoclaw healthcheck` (run by Docker every few seconds) stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+DEFAULT_CONFIG = "/config/config.json"
+DEFAULT_WORKSPACE = "/workspace"
+DEFAULT_HEALTH_PORT = 18790
+
+
+def _health_port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"health port must be a number, got {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"health port must be 1-65535, got {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="picoclaw", description="PicoClaw personal AI assistant gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def runtime_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", default=os.environ.get("PICOCLAW_CONFIG", DEFAULT_CONFIG))
+        p.add_argument("--workspace", default=os.environ.get("PICOCLAW_WORKSPACE", DEFAULT_WORKSPACE))
+
+    def health_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--health-port",
+            type=_health_port,
+            default=_health_port(os.environ.get("PICOCLAW_HEALTH_PORT", str(DEFAULT_HEALTH_PORT))),
+        )
+
+    gateway = sub.add_parser("gateway", help="run the long-lived gateway")
+    runtime_options(gateway)
+    health_option(gateway)
+
+    agent = sub.add_parser("agent", help="run the agent once and print the answer")
+    runtime_options(agent)
+    agent.add_argument("-m", "--message", required=True)
+
+    check = sub.add_parser("check-config", help="validate a config file (exit 2 when invalid)")
+    check.add_argument("path")
+
+    health = sub.add_parser("healthcheck", help="exit 0 only if GET /health on 127.0.0.1 answers 200")
+    health_option(health)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage; keep that code
+        return int(exc.code or 0)
+    if args.command == "check-config":
+        from picoclaw_gateway.check_config import run as run_check
+
+        return run_check(args.path)
+    if args.command == "healthcheck":
+        from picoclaw_gateway.health import run_healthcheck
+
+        return run_healthcheck(args.health_port)
+    if args.command == "agent":
+        from picoclaw_gateway.app import run_agent_once
+
+        return run_agent_once(args.config, args.workspace, args.message)
+    from picoclaw_gateway.app import run_gateway
+
+    return run_gateway(args.config, args.workspace, args.health_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
