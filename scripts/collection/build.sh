@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Build the collection tarball into build/, check what it ships, install it into
+# a temporary collections path and prove the installed copy works:
+#   * the tarball holds roles, plugins, playbooks, site.yml, meta, README, changelogs and
+#     the gateway sources, and none of the tests, molecule, benchmarks, caches or venvs;
+#   * plugins/module_utils/config_validator.py (a symlink into gateway_src) survives;
+#   * `ansible-playbook picoclaw.stack.site --syntax-check` passes from the install;
+#   * both modules run from the install (the validator import resolves).
+# Usage: scripts/collection/build.sh
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV_BIN="${REPO_ROOT}/.venv/bin"
+OUT="${REPO_ROOT}/build"
+VERSION="$(sed -n 's/^version: *//p' "${REPO_ROOT}/galaxy.yml")"
+TARBALL="${OUT}/picoclaw-stack-${VERSION}.tar.gz"
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+mkdir -p "${OUT}"
+(cd "${REPO_ROOT}" && "${VENV_BIN}/ansible-galaxy" collection build --force --output-path "${OUT}" .)
+echo "built ${TARBALL} ($(stat -c %s "${TARBALL}") bytes)"
+
+LISTING="$(mktemp)"
+WORK="$(mktemp -d)"
+trap 'rm -rf "${LISTING}" "${WORK}"' EXIT
+tar -tzf "${TARBALL}" | sed 's#^\./##; s#/$##' | sort > "${LISTING}"
+echo "$(wc -l < "${LISTING}") entries in the tarball"
+
+# --- must be present -------------------------------------------------------------
+for path in MANIFEST.json FILES.json README.md meta/runtime.yml site.yml playbooks/site.yml \
+    changelogs/config.yaml changelogs/changelog.yaml \
+    plugins/modules/picoclaw_config.py plugins/modules/workspace_backup.py \
+    plugins/module_utils/workspace_archive.py plugins/module_utils/config_validator.py \
+    roles/docker/tasks/main.yml roles/gateway/tasks/main.yml \
+    gateway_src/pyproject.toml gateway_src/Dockerfile gateway_src/README.md \
+    gateway_src/src/picoclaw_gateway/__init__.py gateway_src/src/picoclaw_gateway/config_validator.py; do
+    if grep -qxF "${path}" "${LISTING}"; then ok "ships ${path}"; else fail "tarball lacks ${path}"; fi
+done
+for dir in gateway_src/tools gateway_src/docs gateway_src/examples; do
+    if grep -q "^${dir}/." "${LISTING}"; then ok "ships ${dir}/"; else fail "tarball lacks files under ${dir}/"; fi
+done
+
+# --- must be absent --------------------------------------------------------------
+forbidden='^(tests|molecule|scripts|build|dist|\.venv|\.cache|\.ansible|\.collections|\.ci|gateway_src/tests|gateway_src/bench)(/|$)'
+forbidden+='|(^|/)(__pycache__|\.pytest_cache|\.ruff_cache|\.hypothesis|\.git[^/]*)(/|$)'
+forbidden+='|\.pyc$|\.egg-info(/|$)|^gateway_src/wheelhouse/.'
+if grep -E "${forbidden}" "${LISTING}" > "${WORK}/forbidden.txt"; then
+    fail "tarball ships $(wc -l < "${WORK}/forbidden.txt") excluded paths, e.g.:"
+    head -20 "${WORK}/forbidden.txt" >&2
+else
+    ok "no tests, molecule, benchmarks, CI scripts, caches, venvs or wheels"
+fi
+
+# --- the installed collection works ---------------------------------------------
+# A bare directory: no ansible.cfg from the repo (its collections_path points at the clone).
+cd "${WORK}"
+printf '[defaults]\n' > "${WORK}/ansible.cfg"
+export ANSIBLE_COLLECTIONS_PATH="${WORK}/collections" ANSIBLE_CONFIG="${WORK}/ansible.cfg" ANSIBLE_NOCOLOR=1
+"${VENV_BIN}/ansible-galaxy" collection install --no-deps --force -p "${WORK}/collections" "${TARBALL}" >/dev/null  # deps come with the ansible package
+INSTALLED="${WORK}/collections/ansible_collections/picoclaw/stack"
+validator="${INSTALLED}/plugins/module_utils/config_validator.py"
+if [ -f "${validator}" ] && grep -q "def validate_file" "${validator}"; then
+    ok "installed config_validator.py resolves ($( [ -L "${validator}" ] && echo "symlink -> $(readlink "${validator}")" || echo "regular file"))"
+else
+    fail "installed plugins/module_utils/config_validator.py is missing or dangling"
+fi
+
+# Modules run with the system Python a Debian host has (not the controller venv).
+TARGET_PYTHON="$(command -v /usr/bin/python3 || echo "${VENV_BIN}/python")"
+if "${VENV_BIN}/ansible-playbook" -i localhost, picoclaw.stack.site --syntax-check > "${WORK}/syntax.log" 2>&1; then
+    ok "ansible-playbook picoclaw.stack.site --syntax-check (installed collection)"
+else
+    fail "ansible-playbook picoclaw.stack.site --syntax-check failed:"
+    cat "${WORK}/syntax.log" >&2
+fi
+
+example="${INSTALLED}/gateway_src/examples/telegram-openrouter.json"
+if "${VENV_BIN}/ansible" localhost -i localhost, -c local -m picoclaw.stack.picoclaw_config -e "ansible_python_interpreter=${TARGET_PYTHON}" \
+        -a "path=${example}" > "${WORK}/config.log" 2>&1 && grep -q '"valid": true' "${WORK}/config.log"; then
+    ok "picoclaw.stack.picoclaw_config runs from the installed collection"
+else
+    fail "picoclaw.stack.picoclaw_config failed from the installed collection:"
+    cat "${WORK}/config.log" >&2
+fi
+
+mkdir -p "${WORK}/stack/config"
+cp "${example}" "${WORK}/stack/config/config.json"
+if "${VENV_BIN}/ansible" localhost -i localhost, -c local -m picoclaw.stack.workspace_backup -e "ansible_python_interpreter=${TARGET_PYTHON}" \
+        -a "stack_dir=${WORK}/stack dest=${WORK}/backups" > "${WORK}/backup.log" 2>&1 \
+        && [ -n "$(find "${WORK}/backups" -name 'picoclaw-*.tar.gz')" ]; then
+    ok "picoclaw.stack.workspace_backup runs from the installed collection"
+else
+    fail "picoclaw.stack.workspace_backup failed from the installed collection:"
+    cat "${WORK}/backup.log" >&2
+fi
+
+if [ "${failures}" -ne 0 ]; then
+    echo "build check: ${failures} failure(s)" >&2
+    exit 1
+fi
+echo "build check: all passed"
