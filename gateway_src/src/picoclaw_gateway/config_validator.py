@@ -828,9 +828,8 @@ def _stack_channel(ck: _Checker, section: dict, path: str) -> dict | None:
                 "add your numeric Telegram id (ask @userinfobot for it)",
             )
 
+    # Telegram: a Bot API server; Discord/Slack: the REST/Web API base (advanced, e.g. test doubles).
     api_base = ck.url(section, "api_base", path, ("https", "http"))
-    if api_base and kind != "telegram":
-        ck.warn(_child(path, "api_base"), "api_base is only used by telegram channels", "remove it")
     proxy = ck.url(section, "proxy", path, ("http", "https", "socks5", "socks5h"), secret=True)
     if not token or (kind == "slack" and not app_token) or users is None:
         return None
@@ -839,7 +838,7 @@ def _stack_channel(ck: _Checker, section: dict, path: str) -> dict | None:
         "token": token,
         "app_token": app_token,
         "allowed_users": users,
-        "api_base": api_base if kind == "telegram" else None,
+        "api_base": api_base,
         "proxy": proxy,
     }
 

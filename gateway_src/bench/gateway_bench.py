@@ -1,0 +1,151 @@
+"""Memory and latency of the real gateway subprocess against the protocol fakes.
+
+For each profile (telegram+openrouter, telegram+openai, telegram+anthropic) prints one JSON line:
+RSS idle / peak / after N messages (from /proc/<pid>/status), latency p50/p99 from the moment the
+fake Telegram hands an update to getUpdates until it receives the matching sendMessage (the fake
+LLM answers instantly), throughput, and process start -> /ready 200.
+
+Run from gateway_src: `make bench-gateway` or `python -m bench.gateway_bench [--messages 1000]`.
+Exits non-zero only when the harness itself fails; a gateway problem is reported in "error".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ANTHROPIC_KEY, BOT_TOKEN, OPENAI_KEY, OPENROUTER_KEY
+from tests.e2e.gateway_process import GatewayProcess, write_config
+from tests.fakes.anthropic_api import FakeAnthropic
+from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.telegram_api import FakeTelegram
+
+from bench.proc_memory import peak_rss_mb, rss_mb
+
+PROFILES = ("telegram+openrouter", "telegram+openai", "telegram+anthropic")
+READY_WAIT_S = 40.0  # longer than one 25 s long poll, so a slow-to-ready gateway is still measured
+REPLY_WAIT_S = 30.0
+FIRST_USER = 111
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+async def _chat_loop(telegram: FakeTelegram, user: int, count: int, latencies: list[float]) -> None:
+    """One user talking: next message only after the previous answer (closed loop)."""
+    for i in range(count):
+        before = len(telegram.sent_to(user))
+        update_id = await telegram.push_update(user, f"bench message {i} from {user}")
+        [*_, reply] = await telegram.wait_for_sent(before + 1, chat_id=user, wait_s=REPLY_WAIT_S)
+        latencies.append(reply.at - telegram.delivered_at[update_id])
+        if len(latencies) % 250 == 0:
+            print(f"bench: {len(latencies)} messages answered", file=sys.stderr, flush=True)
+
+
+async def run_profile(
+    profile: str, messages: int, chats: int, workdir: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    provider = profile.split("+", 1)[1]
+    telegram = await FakeTelegram([BOT_TOKEN]).start()
+    llm: FakeOpenAI | FakeAnthropic
+    if provider == "anthropic":
+        llm = await FakeAnthropic().start()
+        settings = {"api_key": ANTHROPIC_KEY, "model": "claude-bench", "llm_base": llm.base_url}
+    else:
+        llm = await FakeOpenAI().start()
+        key, path = (OPENROUTER_KEY, "/api/v1") if provider == "openrouter" else (OPENAI_KEY, "/v1")
+        settings = {"api_key": key, "model": "bench/model", "llm_base": llm.base_url + path}
+    users = [FIRST_USER + n for n in range(chats)]
+    workspace = workdir / profile / "workspace"
+    workspace.mkdir(parents=True)
+    config = write_config(
+        workdir / profile / "config.json",
+        provider=provider,
+        **settings,
+        bot_token=BOT_TOKEN,
+        telegram_base=telegram.base_url,
+        allowed_users=users,
+    )
+    result: dict[str, Any] = {"profile": profile}
+    gateway = GatewayProcess(config, workspace, workdir / profile, extra_env=env)
+    try:
+        await gateway.start()
+        try:
+            result["startup_to_ready_s"] = round(await gateway.wait_status("/ready", 200, READY_WAIT_S), 2)
+        except AssertionError:
+            result["startup_to_ready_s"] = None  # not ready without traffic; measured anyway below
+        first_poll = (await telegram.wait_for_calls("getUpdates", 1, wait_s=READY_WAIT_S))[0].at
+        result["startup_to_polling_s"] = round(first_poll - (gateway.started_at), 2)
+        await asyncio.sleep(1.0)  # let start-up garbage settle before the idle reading
+        result["rss_idle_mb"] = rss_mb(gateway.pid)
+
+        latencies: list[float] = []
+        per_chat = [messages // chats + (1 if n < messages % chats else 0) for n in range(chats)]
+        started = time.monotonic()
+        await asyncio.gather(
+            *(_chat_loop(telegram, u, c, latencies) for u, c in zip(users, per_chat, strict=True))
+        )
+        elapsed = time.monotonic() - started
+        await asyncio.sleep(0.5)
+        result["rss_after_1000_mb" if messages == 1000 else f"rss_after_{messages}_mb"] = rss_mb(gateway.pid)
+        result["rss_peak_mb"] = peak_rss_mb(gateway.pid)
+        result["latency_p50_ms"] = round(statistics.median(latencies) * 1000, 1)
+        result["latency_p99_ms"] = round(percentile(latencies, 99) * 1000, 1)
+        result["msgs_per_s"] = round(messages / elapsed, 1)
+        result["llm_requests"] = len(llm.script.requests)
+        result["exit_code"] = await gateway.stop(signal.SIGTERM, wait_s=15)
+    except (TimeoutError, AssertionError) as exc:  # the gateway misbehaved: report, keep going
+        result["error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
+        if gateway.process is not None and gateway.process.returncode is None:
+            gateway.process.kill()
+            await gateway.process.wait()
+    finally:
+        await telegram.close()
+        await llm.close()
+    return result
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    # The container image's runtime environment (Dockerfile ENV), so figures match production.
+    env = {"MALLOC_ARENA_MAX": str(args.malloc_arena_max)} if args.malloc_arena_max else {}
+    with tempfile.TemporaryDirectory(prefix="picoclaw-bench-") as tmp:
+        for profile in args.profiles:
+            result = await asyncio.wait_for(
+                run_profile(profile, args.messages, args.chats, Path(tmp), env), args.profile_timeout
+            )
+            print(json.dumps(result), flush=True)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--profiles", nargs="+", choices=PROFILES, default=list(PROFILES))
+    parser.add_argument("--messages", type=int, default=1000)
+    parser.add_argument("--chats", type=int, default=4, help="concurrent private chats (allowed users)")
+    parser.add_argument("--malloc-arena-max", type=int, default=2, help="as the image sets; 0: unset")
+    parser.add_argument("--profile-timeout", type=float, default=300.0, help="hard bound per profile, s")
+    args = parser.parse_args()
+    if args.messages < 1 or args.chats < 1:
+        parser.error("--messages and --chats must be at least 1")
+    try:
+        return asyncio.run(main_async(args))
+    except TimeoutError:
+        print(f"bench: a profile exceeded --profile-timeout {args.profile_timeout}s", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Wires config, channels, agent, sessions and health into the running gateway.
+
+Channel and provider libraries are imported only for what the config selects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from picoclaw_gateway import lean_imports
+from picoclaw_gateway.config import ConfigError, GatewayConfig, load_config
+
+lean_imports.apply()
+
+log = logging.getLogger("picoclaw")
+
+SHUTDOWN_GRACE_S = 10.0
+HOUSEKEEPING_INTERVAL_S = 60.0
+
+
+def _load(config_path: str, workspace: str, health_port: int) -> GatewayConfig | int:
+    try:
+        config, warnings = load_config(config_path, workspace, health_port)
+    except ConfigError as exc:
+        print(f"picoclaw: invalid config {config_path}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    from picoclaw_gateway.logging_setup import setup_logging
+
+    setup_logging(config.secrets())
+    for warning in warnings:
+        log.warning("config: %s", warning)
+    try:
+        config.workspace.mkdir(parents=True, exist_ok=True)
+        (config.workspace / "sessions").mkdir(exist_ok=True)
+    except OSError as exc:
+        print(
+            f"picoclaw: workspace {workspace} is not usable: {exc.strerror} "
+            "(fix: mount a writable folder there or pass --workspace)",
+            file=sys.stderr,
+        )
+        return 2
+    return config
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self._stop = asyncio.Event()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> int:
+        from picoclaw_gateway import memory
+        from picoclaw_gateway.agent.loop import AgentLoop
+        from picoclaw_gateway.agent.tools import build_registry
+        from picoclaw_gateway.channels import create_channel
+        from picoclaw_gateway.core import ChatRouter
+        from picoclaw_gateway.health import HealthServer
+        from picoclaw_gateway.providers import create_provider
+        from picoclaw_gateway.sessions import SessionStore
+
+        cfg = self.config
+        loop = asyncio.get_running_loop()
+        # Only asyncio's getaddrinfo (DNS) uses this executor; each thread can cost a malloc arena.
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=2, thread_name_prefix="io"))
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+
+        channels = {}
+        for index, channel_cfg in enumerate(cfg.channels):
+            try:
+                channel = create_channel(channel_cfg)
+            except ImportError as exc:
+                log.error(
+                    "channel %s needs a library that is not installed (%s); install picoclaw-gateway[%s]",
+                    channel_cfg.type,
+                    exc.name,
+                    channel_cfg.type,
+                )
+                return 2
+            if channel.name in channels:
+                channel.name = f"{channel.name}{index}"
+            channels[channel.name] = channel
+
+        def readiness() -> tuple[bool, str]:
+            for name, channel in channels.items():
+                if not channel.ready:
+                    return False, f"{name}: {channel.not_ready_reason}"
+            return True, ""
+
+        # Heavy imports (SDKs) happen before the health server starts: /health must not go
+        # unanswered while the loop is blocked importing.
+        try:
+            provider = create_provider(cfg.llm)
+        except ImportError as exc:
+            log.error(
+                "llm provider %s needs a library that is not installed (%s); install picoclaw-gateway[%s]",
+                cfg.llm.provider,
+                exc.name,
+                cfg.llm.provider,
+            )
+            return 2
+        health = HealthServer(cfg.health_port, readiness)
+        try:
+            await health.start()
+        except OSError as exc:
+            log.error("cannot listen on 127.0.0.1:%d for health checks: %s", cfg.health_port, exc.strerror)
+            await provider.close()
+            return 1
+
+        agent = AgentLoop(
+            provider,
+            build_registry(cfg.workspace, cfg.exec),
+            cfg.agent.system_prompt,
+            cfg.agent.max_tool_iterations,
+        )
+        router = ChatRouter(agent, SessionStore(cfg.workspace, cfg.agent.history_limit), channels)
+        channel_tasks = [
+            asyncio.create_task(self._supervise(channel, router), name=f"channel-{name}")
+            for name, channel in channels.items()
+        ]
+        log.info(
+            "picoclaw gateway started: channels=%s provider=%s model=%s tools=%s",
+            ",".join(channels),
+            cfg.llm.provider,
+            cfg.llm.model,
+            ",".join(agent.tools.names()),
+        )
+        memory.settle_after_startup()
+        housekeeping = asyncio.create_task(self._housekeeping(memory.trim))
+
+        await self._stop.wait()
+        log.info("shutting down")
+        for channel in channels.values():
+            await channel.stop()
+        for task in (*channel_tasks, housekeeping):
+            task.cancel()
+        await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
+        await router.shutdown(SHUTDOWN_GRACE_S)
+        for closer in (provider.close, *(getattr(c, "close", None) for c in channels.values()), health.close):
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    await closer()
+        log.info("stopped")
+        return 0
+
+    async def _supervise(self, channel, router) -> None:  # type: ignore[no-untyped-def]
+        """A channel's run() handles its own errors; this restarts it if it still dies."""
+        while not self._stop.is_set():
+            try:
+                await channel.run(router.submit)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                channel.set_not_ready(f"channel crashed: {type(exc).__name__}")
+                log.exception("channel %s crashed; restarting in 5 s", channel.name)
+                await asyncio.sleep(5)
+
+    async def _housekeeping(self, trim) -> None:  # type: ignore[no-untyped-def]
+        while True:
+            await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
+            trim()
+
+
+def run_gateway(config_path: str, workspace: str, health_port: int) -> int:
+    loaded = _load(config_path, workspace, health_port)
+    if isinstance(loaded, int):
+        return loaded
+    try:
+        return asyncio.run(Gateway(loaded).run())
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _agent_once(config: GatewayConfig, message: str) -> int:
+    from picoclaw_gateway.agent.loop import AgentLoop
+    from picoclaw_gateway.agent.tools import build_registry
+    from picoclaw_gateway.providers import create_provider
+
+    provider = create_provider(config.llm)
+    try:
+        agent = AgentLoop(
+            provider,
+            build_registry(config.workspace, config.exec),
+            config.agent.system_prompt,
+            config.agent.max_tool_iterations,
+        )
+        result = await agent.run_turn([], message)
+    finally:
+        await provider.close()
+    print(result.reply)
+    return 0 if result.new_messages else 1
+
+
+def run_agent_once(config_path: str, workspace: str, message: str) -> int:
+    loaded = _load(config_path, workspace, int(os.environ.get("PICOCLAW_HEALTH_PORT", "18790") or 18790))
+    if isinstance(loaded, int):
+        return loaded
+    return asyncio.run(_agent_once(loaded, message))

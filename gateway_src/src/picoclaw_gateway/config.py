@@ -1,0 +1,122 @@
+"""Typed, frozen runtime configuration built from the validator's normalized dict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """The config file is invalid; `problems` holds one printable line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class LLMConfig:
+    provider: str
+    api_key: str = field(repr=False)
+    model: str
+    api_base: str
+    max_tokens: int = 4096
+    temperature: float | None = None
+    timeout_s: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    type: str
+    token: str = field(repr=False)
+    allowed_users: tuple[str, ...] = ()
+    app_token: str | None = field(default=None, repr=False)
+    api_base: str | None = None
+    proxy: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentConfig:
+    system_prompt: str = "You are PicoClaw, a helpful personal assistant."
+    max_tool_iterations: int = 20
+    history_limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ExecConfig:
+    enabled: bool = True
+    timeout_s: float = 60.0
+    max_output_chars: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    llm: LLMConfig
+    channels: tuple[ChannelConfig, ...]
+    agent: AgentConfig
+    exec: ExecConfig
+    workspace: Path
+    health_port: int = 18790
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log masking filter."""
+        values = [self.llm.api_key]
+        for channel in self.channels:
+            values.append(channel.token)
+            if channel.app_token:
+                values.append(channel.app_token)
+        return [v for v in values if v]
+
+
+def from_normalized(data: dict[str, Any], workspace: str | Path, health_port: int = 18790) -> GatewayConfig:
+    llm = data["llm"]
+    agent = data["agent"]
+    exec_cfg = data["tools"]["exec"]
+    return GatewayConfig(
+        llm=LLMConfig(
+            provider=llm["provider"],
+            api_key=llm["api_key"],
+            model=llm["model"],
+            api_base=llm["api_base"],
+            max_tokens=int(llm.get("max_tokens", 4096)),
+            temperature=llm.get("temperature"),
+            timeout_s=float(llm.get("timeout_s", 120.0)),
+        ),
+        channels=tuple(
+            ChannelConfig(
+                type=ch["type"],
+                token=ch["token"],
+                allowed_users=tuple(str(u) for u in ch.get("allowed_users", [])),
+                app_token=ch.get("app_token"),
+                api_base=ch.get("api_base"),
+                proxy=ch.get("proxy"),
+            )
+            for ch in data["channels"]
+        ),
+        agent=AgentConfig(
+            system_prompt=agent["system_prompt"],
+            max_tool_iterations=int(agent["max_tool_iterations"]),
+            history_limit=int(agent["history_limit"]),
+        ),
+        exec=ExecConfig(
+            enabled=bool(exec_cfg["enabled"]),
+            timeout_s=float(exec_cfg["timeout_s"]),
+            max_output_chars=int(exec_cfg["max_output_chars"]),
+        ),
+        workspace=Path(workspace),
+        health_port=health_port,
+    )
+
+
+def load_config(
+    path: str, workspace: str | Path, health_port: int = 18790
+) -> tuple[GatewayConfig, list[str]]:
+    """Validate and load; returns (config, warning lines). Raises ConfigError when invalid."""
+    from picoclaw_gateway.config_validator import validate_file
+
+    result = validate_file(path)
+    if not result.valid or result.normalized is None:
+        raise ConfigError([str(p) for p in result.errors] or [f"{path}: invalid config"])
+    config = from_normalized(result.normalized, workspace, health_port)
+    return config, [str(w) for w in result.warnings]

@@ -1,0 +1,10 @@
+"""Protocol-level fakes of the services the gateway talks to (aiohttp + stdlib only).
+
+- telegram_api.FakeTelegram: Telegram Bot API (long polling, sendMessage, flood control)
+- openai_api.FakeOpenAI: OpenAI-compatible chat completions (OpenAI, OpenRouter)
+- anthropic_api.FakeAnthropic: Anthropic Messages API
+- llm_script: scripted replies (text, tool calls, errors, delays) shared by the LLM fakes
+
+Each runs in-process (`await Fake(...).start()`) or standalone (`python -m tests.fakes.<module>`);
+`python -m tests.fakes simulator` runs all three at once for an out-of-process test host.
+"""

@@ -1,0 +1,60 @@
+"""Run an aiohttp app on 127.0.0.1 (ephemeral port by default) in-process or standalone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+
+from aiohttp import web
+
+# Which fake an app is, for the standalone "listening NAME URL" line.
+FAKE_NAME = web.AppKey("fake_name", str)
+
+
+class RunningServer:
+    """An aiohttp app listening on a real socket; `port` is known once started."""
+
+    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self._requested_port = port
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> RunningServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._requested_port))
+        self.port = sock.getsockname()[1]
+        # handler_cancellation: a client that hangs up (e.g. a killed gateway's long poll)
+        # must not keep a handler alive; short shutdown so tests tear down fast.
+        self._runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+async def serve_forever(servers: list[RunningServer]) -> None:
+    """Start the servers, print where they listen, run until SIGINT/SIGTERM."""
+    for server in servers:
+        await server.start()
+        print(f"listening {server.app[FAKE_NAME]} {server.base_url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    for server in servers:
+        await server.close()

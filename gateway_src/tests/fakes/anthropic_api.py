@@ -1,0 +1,142 @@
+"""Fake Anthropic Messages API: POST /v1/messages with the shared LLM script.
+
+Checks `x-api-key` (when an expected key is set) and `anthropic-version` like the real API and
+answers real-shaped messages (text and tool_use blocks, stop_reason, usage) or errors
+(401 authentication_error, 429 rate_limit_error, 529 overloaded_error, 500 api_error).
+Control over HTTP is the same as the OpenAI fake (/_control/script, /_control/requests, ...).
+Standalone: python -m tests.fakes.anthropic_api --port N [--api-key KEY]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+from tests.fakes.llm_script import LLMScript, RecordedRequest, Reply, add_control_routes
+
+_ids = itertools.count(1)
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    500: "api_error",
+    529: "overloaded_error",
+}
+
+
+def last_user_text(messages: list[dict[str, Any]]) -> str:
+    """Text of the last user turn that carries text (tool_result-only turns are skipped)."""
+    for message in reversed(messages):
+        if message.get("role") != "user":
+            continue
+        content = message.get("content")
+        if isinstance(content, str):
+            return content
+        if isinstance(content, list):
+            texts = [b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+            if texts:
+                return "".join(texts)
+    return ""
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    body = {"type": "error", "error": {"type": _ERROR_TYPES.get(status, "api_error"), "message": message}}
+    return web.json_response(body, status=status, headers=headers or {})
+
+
+class FakeAnthropic:
+    def __init__(self, api_key: str | None = None) -> None:
+        self.api_key = api_key
+        self.script = LLMScript()
+        self.app = web.Application()
+        self.app[FAKE_NAME] = "anthropic"
+        self.app.router.add_post("/v1/messages", self._messages)
+        add_control_routes(self.app, self.script)
+        self.server = RunningServer(self.app)
+
+    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeAnthropic:
+        self.server = RunningServer(self.app, host, port)
+        await self.server.start()
+        return self
+
+    async def close(self) -> None:
+        await self.server.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return _error(400, "body is not JSON")
+        messages = body.get("messages") or []
+        user_text = last_user_text(messages)
+        await self.script.record(
+            RecordedRequest(request.path, {k.lower(): v for k, v in request.headers.items()}, body, user_text)
+        )
+        if "x-api-key" not in request.headers:
+            return _error(401, "x-api-key header is required")
+        if self.api_key is not None and request.headers["x-api-key"] != self.api_key:
+            return _error(401, "invalid x-api-key")
+        if "anthropic-version" not in request.headers:
+            return _error(400, "anthropic-version: header is required")
+        if not body.get("model") or not messages or not isinstance(body.get("max_tokens"), int):
+            return _error(400, "model, messages and max_tokens are required")
+        reply = self.script.take(user_text)
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)
+        if reply.is_error:
+            headers = {"retry-after": str(reply.retry_after)} if reply.retry_after is not None else {}
+            return _error(reply.status, reply.error_message, headers)
+        if body.get("stream"):
+            return _error(400, "this fake does not stream; call without stream=true")
+        return web.json_response(self._message(body["model"], reply))
+
+    @staticmethod
+    def _message(model: str, reply: Reply) -> dict[str, Any]:
+        content: list[dict[str, Any]] = []
+        if reply.text:
+            content.append({"type": "text", "text": reply.text})
+        for call in reply.tool_calls:
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": f"toolu_{next(_ids):08d}",
+                    "name": call.name,
+                    "input": call.arguments,
+                }
+            )
+        return {
+            "id": f"msg_{next(_ids):08d}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": "tool_use" if reply.tool_calls else "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 10, "output_tokens": 5},
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--api-key", default=None, help="answer 401 unless `x-api-key: KEY`")
+    args = parser.parse_args()
+    fake = FakeAnthropic(api_key=args.api_key)
+    asyncio.run(serve_forever([RunningServer(fake.app, args.host, args.port)]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Scripted replies shared by the OpenAI-compatible and Anthropic fakes.
+
+A script is an ordered list of rules. Each request takes the first rule whose `match`
+(a substring of the last user text) fits; a rule is used `times` times (None: forever).
+With no matching rule the fake answers deterministically: "echo: <last user text>".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the fake answers: text, tool calls, or an HTTP error (status != 200)."""
+
+    text: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    status: int = 200
+    error_message: str = ""
+    retry_after: float | None = None
+    delay_s: float = 0.0
+
+    @property
+    def is_error(self) -> bool:
+        return self.status != 200
+
+
+def text(content: str, delay_s: float = 0.0) -> Reply:
+    return Reply(text=content, delay_s=delay_s)
+
+
+def tool_call(name: str, arguments: dict[str, Any], text_before: str | None = None) -> Reply:
+    return Reply(text=text_before, tool_calls=(ToolCall(name, arguments),))
+
+
+def error(status: int, message: str = "", retry_after: float | None = None) -> Reply:
+    return Reply(status=status, error_message=message or f"scripted error {status}", retry_after=retry_after)
+
+
+@dataclass
+class Rule:
+    reply: Reply
+    match: str | None = None
+    times: int | None = 1
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    """Build a Reply from the HTTP control API shape (see README of the fakes in __init__)."""
+    calls = tuple(ToolCall(c["name"], dict(c.get("arguments", {}))) for c in data.get("tool_calls", []))
+    return Reply(
+        text=data.get("text"),
+        tool_calls=calls,
+        status=int(data.get("status", 200)),
+        error_message=str(data.get("error_message", "")),
+        retry_after=data.get("retry_after"),
+        delay_s=float(data.get("delay_s", 0.0)),
+    )
+
+
+def rule_from_json(data: dict[str, Any]) -> Rule:
+    times = data.get("times", 1)
+    return Rule(
+        reply=reply_from_json(data), match=data.get("match"), times=None if times is None else int(times)
+    )
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: dict[str, Any]
+    last_user_text: str
+    received_at: float = field(default_factory=time.monotonic)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "headers": self.headers,
+            "body": self.body,
+            "last_user_text": self.last_user_text,
+        }
+
+
+class LLMScript:
+    """Rules plus the record of every request; shared by both LLM fakes."""
+
+    def __init__(self) -> None:
+        self.rules: list[Rule] = []
+        self.requests: list[RecordedRequest] = []
+        self._changed = asyncio.Condition()
+
+    def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
+        self.rules.append(Rule(reply=reply, match=match, times=times))
+
+    def clear(self) -> None:
+        self.rules.clear()
+
+    def reset(self) -> None:
+        self.rules.clear()
+        self.requests.clear()
+
+    def take(self, last_user_text: str) -> Reply:
+        for rule in self.rules:
+            if rule.match is not None and rule.match not in last_user_text:
+                continue
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times <= 0:
+                    self.rules.remove(rule)
+            return rule.reply
+        return text(f"echo: {last_user_text}")
+
+    async def record(self, request: RecordedRequest) -> None:
+        async with self._changed:
+            self.requests.append(request)
+            self._changed.notify_all()
+
+    async def wait_for_requests(self, count: int, wait_s: float = 10.0) -> list[RecordedRequest]:
+        """Wait until at least `count` requests were recorded; TimeoutError otherwise."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.requests) >= count), wait_s)
+            return list(self.requests)
+
+
+def add_control_routes(app: web.Application, script: LLMScript) -> None:
+    """HTTP control for tests outside this process (e.g. the molecule test host)."""
+
+    async def add_rules(request: web.Request) -> web.Response:
+        data = await request.json()
+        for item in data if isinstance(data, list) else [data]:
+            script.rules.append(rule_from_json(item))
+        return web.json_response({"rules": len(script.rules)})
+
+    async def clear_rules(_request: web.Request) -> web.Response:
+        script.clear()
+        return web.json_response({"rules": 0})
+
+    async def list_requests(_request: web.Request) -> web.Response:
+        return web.json_response([r.to_json() for r in script.requests])
+
+    async def reset(_request: web.Request) -> web.Response:
+        script.reset()
+        return web.json_response({"ok": True})
+
+    app.router.add_post("/_control/script", add_rules)
+    app.router.add_post("/_control/clear_script", clear_rules)
+    app.router.add_get("/_control/requests", list_requests)
+    app.router.add_post("/_control/reset", reset)

@@ -1,0 +1,440 @@
+"""Fake Telegram Bot API server speaking the real wire protocol on 127.0.0.1.
+
+Bot routes: {base}/bot{token}/{method} (GET or POST; form, multipart or JSON bodies like the real
+API) and files at {base}/file/bot{token}/{path}. Unknown tokens get 401, unknown methods 404.
+Implements getMe, getUpdates (long polling honouring offset/limit/timeout/allowed_updates),
+sendMessage (real 4096-char limit), sendChatAction, editMessageText, deleteMessage, deleteWebhook,
+getWebhookInfo, get/set/deleteMyCommands, getFile, close, logOut, plus scripted flood control.
+
+Control, in-process: push_update(), wait_for_sent(), calls_to(), flood_next_sends().
+Control over HTTP: POST /_control/updates {"user_id","chat_id"?,"text"}, GET /_control/sent?count=&
+chat_id=&timeout=, GET /_control/calls?method=, POST /_control/flood {"count","retry_after"},
+POST /_control/reset.
+Standalone: python -m tests.fakes.telegram_api --port N --token TOKEN
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import html
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+
+MAX_MESSAGE_UTF16 = 4096
+# Parameters the real API takes as JSON-serialized strings inside form bodies.
+_JSON_PARAMS = {"allowed_updates", "reply_markup", "reply_parameters", "entities", "commands", "scope",
+                "link_preview_options"}  # fmt: skip
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class SentMessage:
+    chat_id: int
+    text: str
+    message_id: int
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def reply_to(self) -> int | None:
+        """The message this one replies to, from either API generation's parameter."""
+        reply = self.params.get("reply_parameters") or {}
+        value = reply.get("message_id") if isinstance(reply, dict) else None
+        value = value if value is not None else self.params.get("reply_to_message_id")
+        return None if value is None else int(value)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reply_to": self.reply_to,
+            "chat_id": self.chat_id,
+            "text": self.text,
+            "message_id": self.message_id,
+            "params": self.params,
+        }
+
+
+class TelegramError(Exception):
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+
+def _unauthorized() -> web.Response:
+    return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible_text(text: str, parse_mode: str | None) -> str:
+    """What Telegram counts against the limit: HTML markup is not part of the message text."""
+    if parse_mode and parse_mode.lower() == "html":
+        return html.unescape(_TAG.sub("", text))
+    return text
+
+
+def _chat(chat_id: int, user: dict[str, Any] | None = None) -> dict[str, Any]:
+    if chat_id < 0:
+        return {"id": chat_id, "type": "group", "title": f"group {chat_id}"}
+    first_name = user["first_name"] if user else f"user{chat_id}"
+    return {"id": chat_id, "type": "private", "first_name": first_name}
+
+
+class FakeTelegram:
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = set(tokens)
+        self.pending: list[dict[str, Any]] = []  # updates not yet confirmed through `offset`
+        self.delivered_at: dict[int, float] = {}  # update_id -> first time a getUpdates returned it
+        self.pushed_at: dict[int, float] = {}
+        self.calls: list[RecordedCall] = []
+        self.sent: list[SentMessage] = []
+        self.allowed_updates: list[str] | None = None
+        self.flood_remaining = 0
+        self.flood_retry_after = 1
+        self.files: dict[str, bytes] = {}
+        self.get_updates_status: int | None = None  # e.g. 502: every getUpdates fails until None
+        self._next_update_id = 1000
+        self._next_message_id: dict[int, int] = {}
+        self._poll_generation = 0
+        self._closing = False
+        self._changed = asyncio.Condition()
+        self.app = web.Application()
+        self.app[FAKE_NAME] = "telegram"
+        self.app.router.add_route("*", "/bot{token}/{method}", self._bot_method)
+        self.app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        self.app.router.add_post("/_control/updates", self._control_push)
+        self.app.router.add_get("/_control/sent", self._control_sent)
+        self.app.router.add_get("/_control/calls", self._control_calls)
+        self.app.router.add_post("/_control/flood", self._control_flood)
+        self.app.router.add_post("/_control/reset", self._control_reset)
+        self.server = RunningServer(self.app)
+        self._methods: dict[str, Callable[[str, dict[str, Any]], Awaitable[Any]]] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "sendChatAction": self._true,
+            "deleteMessage": self._true,
+            "deleteWebhook": self._true,
+            "setMyCommands": self._true,
+            "deleteMyCommands": self._true,
+            "close": self._true,
+            "logOut": self._true,
+            "getMyCommands": self._empty_list,
+            "getWebhookInfo": self._webhook_info,
+            "getFile": self._get_file,
+        }
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeTelegram:
+        self.server = RunningServer(self.app, host, port)
+        await self.server.start()
+        return self
+
+    async def close(self) -> None:
+        async with self._changed:
+            self._closing = True  # release held long polls so shutdown is immediate
+            self._changed.notify_all()
+        await self.server.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    # ---- control (in-process) --------------------------------------------------------------
+    async def push_update(self, user_id: int, text: str, chat_id: int | None = None) -> int:
+        """Queue a text message from `user_id` in `chat_id` (private chat by default)."""
+        chat_id = user_id if chat_id is None else chat_id
+        user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}", "language_code": "en"}
+        async with self._changed:
+            update_id = self._next_update_id
+            self._next_update_id += 1
+            message: dict[str, Any] = {
+                "message_id": self._new_message_id(chat_id),
+                "from": user,
+                "chat": _chat(chat_id, user),
+                "date": int(time.time()),
+                "text": text,
+            }
+            command = re.match(r"/\w+(@\w+)?", text)
+            if command:
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command.group())}]
+            self.pending.append({"update_id": update_id, "message": message})
+            self.pushed_at[update_id] = time.monotonic()
+            self._changed.notify_all()
+        return update_id
+
+    async def wait_for_sent(
+        self, count: int, chat_id: int | None = None, wait_s: float = 10.0
+    ) -> list[SentMessage]:
+        """Wait until `count` messages were sent (to `chat_id` if given); TimeoutError otherwise."""
+
+        def matching() -> list[SentMessage]:
+            return [m for m in self.sent if chat_id is None or m.chat_id == chat_id]
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(matching()) >= count), wait_s)
+            return matching()
+
+    async def wait_for_calls(self, method: str, count: int, wait_s: float = 10.0) -> list[RecordedCall]:
+        """Wait until `method` was called at least `count` times in total."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.calls_to(method)) >= count), wait_s
+            )
+            return self.calls_to(method)
+
+    def sent_to(self, chat_id: int) -> list[SentMessage]:
+        return [m for m in self.sent if m.chat_id == chat_id]
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        return [c for c in self.calls if c.method == method]
+
+    def flood_next_sends(self, count: int, retry_after: int = 1) -> None:
+        """The next `count` sendMessage calls answer 429 with parameters.retry_after."""
+        self.flood_remaining, self.flood_retry_after = count, retry_after
+
+    def reset(self) -> None:
+        self.pending.clear()
+        self.calls.clear()
+        self.sent.clear()
+        self.delivered_at.clear()
+        self.pushed_at.clear()
+        self.flood_remaining = 0
+
+    # ---- bot API ---------------------------------------------------------------------------
+    async def _bot_method(self, request: web.Request) -> web.Response:
+        token, method = request.match_info["token"], request.match_info["method"]
+        if token not in self.tokens:
+            return _unauthorized()
+        params = await self._params(request)
+        async with self._changed:
+            self.calls.append(RecordedCall(method, params))
+            self._changed.notify_all()
+        if method == "getUpdates" and self.get_updates_status is not None:
+            description = "Bad Gateway" if self.get_updates_status == 502 else "scripted getUpdates failure"
+            body = {"ok": False, "error_code": self.get_updates_status, "description": description}
+            return web.json_response(body, status=self.get_updates_status)
+        handler = self._methods.get(method)
+        if handler is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404
+            )
+        try:
+            result = await handler(token, params)
+        except TelegramError as exc:
+            body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
+            if exc.parameters:
+                body["parameters"] = exc.parameters
+            return web.json_response(body, status=exc.code)
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    async def _params(request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            data = await request.json()
+            return dict(data) if isinstance(data, dict) else {}
+        raw: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            form = await request.post()
+            raw.update({k: v for k, v in form.items() if isinstance(v, str)})
+        params: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in _JSON_PARAMS and isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    raise web.HTTPBadRequest(text=f"{key} is not valid JSON") from exc
+            params[key] = value
+        return params
+
+    def _bot_user(self, token: str) -> dict[str, Any]:
+        bot_id = int(token.split(":", 1)[0])
+        return {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "PicoClaw Test",
+            "username": f"picoclaw_test_{bot_id}_bot",
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    def _new_message_id(self, chat_id: int) -> int:
+        self._next_message_id[chat_id] = self._next_message_id.get(chat_id, 0) + 1
+        return self._next_message_id[chat_id]
+
+    async def _true(self, _token: str, _params: dict[str, Any]) -> bool:
+        return True
+
+    async def _empty_list(self, _token: str, _params: dict[str, Any]) -> list[Any]:
+        return []
+
+    async def _webhook_info(self, _token: str, _params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.pending)}
+
+    async def _get_me(self, token: str, _params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_user(token)
+
+    async def _get_updates(self, _token: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset", 0) or 0)
+        limit = max(1, min(100, int(params.get("limit", 100) or 100)))
+        timeout = max(0.0, float(params.get("timeout", 0) or 0))
+        if "allowed_updates" in params:
+            self.allowed_updates = params["allowed_updates"] or None  # [] means "all" like the real API
+        async with self._changed:
+            if offset > 0:  # confirms every update below offset
+                self.pending = [u for u in self.pending if u["update_id"] >= offset]
+            # A newer getUpdates ends older held ones (the real API answers them 409 Conflict).
+            self._poll_generation += 1
+            generation = self._poll_generation
+            self._changed.notify_all()
+
+            def eligible() -> list[dict[str, Any]]:
+                wanted = self.allowed_updates
+                return [u for u in self.pending if wanted is None or any(k in u for k in wanted)][:limit]
+
+            def ready() -> bool:
+                return bool(eligible()) or self._closing or generation != self._poll_generation
+
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait_for(ready), timeout)
+            if generation != self._poll_generation:
+                raise TelegramError(409, "Conflict: terminated by other getUpdates request")
+            updates = eligible()
+            now = time.monotonic()
+            for update in updates:
+                self.delivered_at.setdefault(update["update_id"], now)
+            return updates
+
+    async def _send_message(self, _token: str, params: dict[str, Any]) -> dict[str, Any]:
+        if self.flood_remaining > 0:
+            self.flood_remaining -= 1
+            raise TelegramError(
+                429,
+                f"Too Many Requests: retry after {self.flood_retry_after}",
+                {"retry_after": self.flood_retry_after},
+            )
+        chat_id = self._chat_id(params)
+        text = str(params.get("text", ""))
+        visible = visible_text(text, params.get("parse_mode"))
+        if not visible.strip():
+            raise TelegramError(400, "Bad Request: message text is empty")
+        if utf16_len(visible) > MAX_MESSAGE_UTF16:
+            raise TelegramError(400, "Bad Request: message is too long")
+        async with self._changed:
+            message_id = self._new_message_id(chat_id)
+            self.sent.append(SentMessage(chat_id, text, message_id, params))
+            self._changed.notify_all()
+        return self._bot_message(_token, chat_id, message_id, text)
+
+    async def _edit_message_text(self, token: str, params: dict[str, Any]) -> dict[str, Any] | bool:
+        if "inline_message_id" in params:
+            return True
+        chat_id = self._chat_id(params)
+        text = str(params.get("text", ""))
+        if utf16_len(visible_text(text, params.get("parse_mode"))) > MAX_MESSAGE_UTF16:
+            raise TelegramError(400, "Bad Request: MESSAGE_TOO_LONG")
+        message_id = int(params.get("message_id", 0))
+        message = self._bot_message(token, chat_id, message_id, text)
+        message["edit_date"] = int(time.time())
+        return message
+
+    async def _get_file(self, _token: str, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            raise TelegramError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id[:8],
+            "file_size": len(self.files[file_id]),
+            "file_path": f"documents/{file_id}",
+        }
+
+    async def _file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] not in self.tokens:
+            return _unauthorized()
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        return web.Response(body=self.files[file_id])
+
+    def _bot_message(self, token: str, chat_id: int, message_id: int, text: str) -> dict[str, Any]:
+        return {
+            "message_id": message_id,
+            "from": self._bot_user(token),
+            "chat": _chat(chat_id),
+            "date": int(time.time()),
+            "text": text,
+        }
+
+    @staticmethod
+    def _chat_id(params: dict[str, Any]) -> int:
+        try:
+            return int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise TelegramError(400, "Bad Request: chat not found") from None
+
+    # ---- control (HTTP) --------------------------------------------------------------------
+    async def _control_push(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        update_id = await self.push_update(int(data["user_id"]), str(data["text"]), data.get("chat_id"))
+        return web.json_response({"update_id": update_id})
+
+    async def _control_sent(self, request: web.Request) -> web.Response:
+        count = int(request.query.get("count", 0))
+        chat_id = int(request.query["chat_id"]) if "chat_id" in request.query else None
+        timeout = float(request.query.get("timeout", 10))
+        try:
+            messages = await self.wait_for_sent(count, chat_id, timeout)
+        except TimeoutError:
+            return web.json_response({"error": f"fewer than {count} messages after {timeout}s"}, status=408)
+        return web.json_response([m.to_json() for m in messages])
+
+    async def _control_calls(self, request: web.Request) -> web.Response:
+        method = request.query.get("method")
+        calls = [c for c in self.calls if method is None or c.method == method]
+        return web.json_response([{"method": c.method, "params": c.params} for c in calls])
+
+    async def _control_flood(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        self.flood_next_sends(int(data.get("count", 1)), int(data.get("retry_after", 1)))
+        return web.json_response({"ok": True})
+
+    async def _control_reset(self, _request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"ok": True})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", action="append", required=True, help="bot token to accept (repeatable)")
+    args = parser.parse_args()
+    fake = FakeTelegram(args.token)
+    asyncio.run(serve_forever([RunningServer(fake.app, args.host, args.port)]))
+
+
+if __name__ == "__main__":
+    main()

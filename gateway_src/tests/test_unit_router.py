@@ -1,0 +1,117 @@
+"""Per-chat ordering and independence, commands, history persistence — with the real LLM fake."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from picoclaw_gateway.agent.loop import AgentLoop
+from picoclaw_gateway.agent.tools import build_registry
+from picoclaw_gateway.channels.base import Channel, IncomingMessage, OnMessage
+from picoclaw_gateway.config import ExecConfig, LLMConfig
+from picoclaw_gateway.core import ChatRouter
+from picoclaw_gateway.providers.openai_compat import OpenAICompatProvider
+from picoclaw_gateway.sessions import SessionStore
+from tests.conftest import OPENROUTER_KEY
+from tests.fakes import llm_script
+from tests.fakes.openai_api import FakeOpenAI
+
+
+class InMemoryChannel(Channel):
+    """Our own channel interface, recording what the router sends."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, str, float]] = []
+
+    async def run(self, on_message: OnMessage) -> None:
+        await asyncio.Event().wait()
+
+    async def send(self, chat_id: str, text: str) -> None:
+        self.sent.append((chat_id, text, time.monotonic()))
+
+    @contextlib.asynccontextmanager
+    async def typing(self, chat_id: str) -> AsyncIterator[None]:
+        yield
+
+    async def stop(self) -> None:
+        pass
+
+    async def wait_sent(self, count: int, wait_s: float = 10) -> None:
+        deadline = time.monotonic() + wait_s
+        while len(self.sent) < count:
+            assert time.monotonic() < deadline, self.sent
+            await asyncio.sleep(0.01)
+
+
+def make_router(
+    fake: FakeOpenAI, workspace: Path
+) -> tuple[ChatRouter, InMemoryChannel, OpenAICompatProvider]:
+    provider = OpenAICompatProvider(LLMConfig("openrouter", OPENROUTER_KEY, "m", fake.base_url + "/api/v1"))
+    agent = AgentLoop(provider, build_registry(workspace, ExecConfig()), "sys", 5)
+    channel = InMemoryChannel()
+    router = ChatRouter(agent, SessionStore(workspace, 50), {"telegram": channel}, idle_timeout_s=0.3)
+    return router, channel, provider
+
+
+def msg(chat: str, text: str) -> IncomingMessage:
+    return IncomingMessage("telegram", chat, "42", text)
+
+
+async def test_slow_chat_does_not_block_another_and_order_is_kept(
+    openai_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    openai_fake.script.add(llm_script.text("slow answer", delay_s=1.5), match="slow", times=1)
+    router, channel, provider = make_router(openai_fake, tmp_path)
+    await router.submit(msg("A", "slow question"))
+    await router.submit(msg("A", "second in A"))
+    await router.submit(msg("B", "quick in B"))
+    await channel.wait_sent(3)
+    order = [(chat, text) for chat, text, _ in channel.sent]
+    assert order[0] == ("B", "echo: quick in B"), "B was not held up by A's slow answer"
+    assert order[1:] == [("A", "slow answer"), ("A", "echo: second in A")], "A's replies in order"
+    await router.shutdown(2)
+    await provider.close()
+
+
+async def test_history_commands_and_idle_worker_exit(openai_fake: FakeOpenAI, tmp_path: Path) -> None:
+    router, channel, provider = make_router(openai_fake, tmp_path)
+    await router.submit(msg("A", "remember me"))
+    await channel.wait_sent(1)
+    await router.submit(msg("A", "again"))
+    await channel.wait_sent(2)
+    # The second request carried the first exchange as history.
+    contents = [m["content"] for m in openai_fake.script.requests[-1].body["messages"]]
+    assert contents == ["sys", "remember me", "echo: remember me", "again"]
+    await asyncio.sleep(0.6)
+    assert router.active_chats == 0, "idle worker exited"
+    # History survives the worker (and a restart): it is on disk.
+    await router.submit(msg("A", "third"))
+    await channel.wait_sent(3)
+    assert len(openai_fake.script.requests[-1].body["messages"]) == 6
+    await router.submit(msg("A", "/reset"))
+    await router.submit(msg("A", "/help"))
+    await router.submit(msg("A", "/start@PicoBot"))
+    await router.submit(msg("A", "fresh"))
+    await channel.wait_sent(7)
+    texts = [t for _, t, _ in channel.sent[3:]]
+    assert texts[0].startswith("History cleared")
+    assert "/reset" in texts[1] and texts[2].startswith("Hello")
+    assert [m["content"] for m in openai_fake.script.requests[-1].body["messages"]] == ["sys", "fresh"]
+    await router.shutdown(2)
+    await provider.close()
+
+
+async def test_shutdown_finishes_in_flight_turn(openai_fake: FakeOpenAI, tmp_path: Path) -> None:
+    openai_fake.script.add(llm_script.text("done late", delay_s=0.5), times=1)
+    router, channel, provider = make_router(openai_fake, tmp_path)
+    await router.submit(msg("A", "work"))
+    await asyncio.sleep(0.1)
+    await router.shutdown(5)
+    assert [t for _, t, _ in channel.sent] == ["done late"]
+    await provider.close()
