@@ -25,14 +25,15 @@ $(VENV)/.deps-stamp: requirements-dev.txt gateway_src/pyproject.toml
 	$(BIN)/pip install -q -r requirements-dev.txt -e 'gateway_src[all]'
 	touch $@
 
-# Docker engine, compose v2 and debootstrap (root, Debian); a no-op where they already work.
+# Docker engine, compose v2, debootstrap and shellcheck (root, Debian); a no-op where they already work.
 system-deps:
 	bash scripts/ci/install-docker.sh
 
 lint: deps
-	$(BIN)/ruff check gateway_src plugins tests scripts
-	$(BIN)/ruff format --check gateway_src
-	$(BIN)/ansible-lint
+	cd gateway_src && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .
+	$(BIN)/ruff check plugins tests scripts
+	bash scripts/collection/lint.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/collection/changelog.sh
 
 sanity: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/collection/sanity.sh

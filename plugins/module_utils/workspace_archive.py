@@ -239,7 +239,7 @@ def _open_regular(entry):
                 os.close(dir_fd)
     except OSError as exc:
         if exc.errno in _GONE_ERRNOS:
-            raise _Gone()
+            raise _Gone() from exc
         raise
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)

@@ -39,8 +39,10 @@ install_missing_packages() {
   [ -e /usr/share/keyrings/debian-archive-keyring.gpg ] || missing+=(debian-archive-keyring)
   command -v gpgv >/dev/null 2>&1 || missing+=(gpgv)
   command -v pgrep >/dev/null 2>&1 || missing+=(procps)
+  # ansible-test sanity runs shellcheck on the collection's shell scripts.
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
   if [ "${#missing[@]}" -eq 0 ]; then
-    log "packages present: docker.io debootstrap"
+    log "packages present: docker.io debootstrap shellcheck"
     return
   fi
   apt_install "${missing[@]}"
