@@ -1,0 +1,337 @@
+"""Fake Slack: Web API methods and a Socket Mode websocket, on one 127.0.0.1 port.
+
+Web API (POST /api/{method}, "Authorization: Bearer <token>", form or JSON bodies):
+auth.test (bot token), apps.connections.open (app token -> ws URL), chat.postMessage (bot token;
+text over 4,000 chars is refused as msg_too_long), scripted 429 with Retry-After.
+Socket Mode (GET /socket?ticket=...): sends {"type": "hello"}, then events_api envelopes; records
+every ack ({"envelope_id": ...}). Envelopes pushed while no socket is open wait for the next one.
+Control, in-process: push_dm(), push_mention(), push_event(), redeliver(), wait_for_sent(),
+wait_for_acks(), drop_socket(), rate_limit_next_posts().
+Control over HTTP: POST /_control/dm {"user", "text", "channel"?}, POST /_control/mention {"user", "text",
+"channel", "thread_ts"?, "also_as_message"?}, GET /_control/sent?channel=&count=&timeout= (408 if not
+reached), GET /_control/acks, POST /_control/drop.
+Standalone: python -m tests.fakes.slack_api --port N --bot-token XOXB --app-token XAPP
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+
+MAX_TEXT_CHARS = 4000
+BOT_USER = "UBOT0PICO1"
+TEAM = "T0TEAM0001"
+
+
+@dataclass
+class Posted:
+    channel: str
+    text: str
+    thread_ts: str | None
+    ts: str
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlack:
+    def __init__(self, bot_token: str, app_token: str) -> None:
+        self.bot_token, self.app_token = bot_token, app_token
+        self.posted: list[Posted] = []
+        self.calls: list[tuple[str, float]] = []
+        self.sent_envelopes: list[dict[str, Any]] = []
+        self.acks: list[str] = []
+        self.connections = 0
+        self.rate_limit_remaining = 0
+        self.rate_limit_retry_after = 1
+        self._pending: list[dict[str, Any]] = []  # envelopes waiting for a socket
+        self._ws: web.WebSocketResponse | None = None
+        self._ws_transport: asyncio.BaseTransport | None = None
+        self._connected = asyncio.Event()
+        self._changed = asyncio.Condition()
+        self._ts = itertools.count(1)
+        self.app = web.Application()
+        self.app[FAKE_NAME] = "slack"
+        self.app.router.add_post("/api/{method}", self._web_api)
+        self.app.router.add_get("/socket", self._socket)
+        self.app.router.add_post("/_control/dm", self._control_dm)
+        self.app.router.add_post("/_control/mention", self._control_mention)
+        self.app.router.add_get("/_control/sent", self._control_sent)
+        self.app.router.add_get("/_control/acks", self._control_acks)
+        self.app.router.add_post("/_control/drop", self._control_drop)
+        self.server = RunningServer(self.app)
+
+    # ---- lifecycle -------------------------------------------------------------------------
+    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeSlack:
+        self.server = RunningServer(self.app, host, port)
+        await self.server.start()
+        return self
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await self._ws.close()
+        await self.server.close()
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.server.base_url}/api"
+
+    # ---- control ---------------------------------------------------------------------------
+    def new_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    async def wait_connected(self, wait_s: float = 20.0) -> None:
+        await asyncio.wait_for(self._connected.wait(), wait_s)
+
+    async def push_dm(self, user: str, text: str, channel: str | None = None) -> dict[str, Any]:
+        """A direct message to the bot (channel_type im); DM channel "D" + user by default."""
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": channel or f"D{user[1:]}",
+            "user": user,
+            "text": text,
+            "ts": self.new_ts(),
+            "client_msg_id": str(uuid.uuid4()),
+            "team": TEAM,
+        }
+        await self.push_event(event)
+        return event
+
+    async def push_mention(
+        self, user: str, text: str, channel: str, thread_ts: str | None = None, also_as_message: bool = False
+    ) -> dict[str, Any]:
+        """An app_mention (text gets the "<@bot>" prefix); optionally the channel message event too."""
+        event: dict[str, Any] = {
+            "type": "app_mention",
+            "channel": channel,
+            "user": user,
+            "text": f"<@{BOT_USER}> {text}",
+            "ts": self.new_ts(),
+            "client_msg_id": str(uuid.uuid4()),
+            "team": TEAM,
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        if also_as_message:  # what a bot subscribed to message.channels receives as well
+            await self.push_event({**event, "type": "message", "channel_type": "channel"})
+        await self.push_event(event)
+        return event
+
+    async def push_event(self, event: dict[str, Any], event_id: str | None = None, retry: int = 0) -> str:
+        envelope = {
+            "envelope_id": str(uuid.uuid4()),
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "retry_attempt": retry,
+            "retry_reason": "timeout" if retry else "",
+            "payload": {
+                "token": "verification-token",
+                "team_id": TEAM,
+                "api_app_id": "A0APP00001",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+                "event_time": int(time.time()),
+                "event": event,
+            },
+        }
+        await self._deliver(envelope)
+        return str(envelope["payload"]["event_id"])
+
+    async def redeliver(self, envelope: dict[str, Any]) -> None:
+        """Slack's retry: the same event and event_id in a new envelope."""
+        payload = envelope["payload"]
+        await self.push_event(
+            payload["event"], event_id=payload["event_id"], retry=envelope["retry_attempt"] + 1
+        )
+
+    async def drop_socket(self) -> None:
+        """Cut the websocket abruptly (no close frame), like a network failure."""
+        transport, self._ws, self._ws_transport = self._ws_transport, None, None
+        self._connected.clear()
+        if transport is not None:
+            transport.abort()
+
+    def rate_limit_next_posts(self, count: int, retry_after: int = 1) -> None:
+        self.rate_limit_remaining, self.rate_limit_retry_after = count, retry_after
+
+    def posted_to(self, channel: str) -> list[Posted]:
+        return [p for p in self.posted if p.channel == channel]
+
+    async def wait_for_sent(self, count: int, channel: str, wait_s: float = 15.0) -> list[Posted]:
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.posted_to(channel)) >= count), wait_s
+            )
+            return self.posted_to(channel)
+
+    async def wait_for_connections(self, count: int, wait_s: float = 20.0) -> None:
+        """Wait until `count` Socket Mode connections were opened in total."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.connections >= count), wait_s)
+
+    async def wait_for_acks(self, count: int, wait_s: float = 10.0) -> list[str]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.acks) >= count), wait_s)
+            return list(self.acks)
+
+    # ---- socket mode -----------------------------------------------------------------------
+    async def _deliver(self, envelope: dict[str, Any]) -> None:
+        ws = self._ws
+        if ws is None or ws.closed:
+            self._pending.append(envelope)
+            return
+        self.sent_envelopes.append(envelope)
+        await ws.send_str(json.dumps(envelope))
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        async with self._changed:
+            self.connections += 1
+            self._changed.notify_all()
+        self._ws, self._ws_transport = ws, request.transport
+        hello = {
+            "type": "hello",
+            "num_connections": 1,
+            "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+            "connection_info": {"app_id": "A0APP00001"},
+        }
+        await ws.send_json(hello)
+        self._connected.set()
+        pending, self._pending = self._pending, []
+        for envelope in pending:
+            await self._deliver(envelope)
+        try:
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    continue
+                data = json.loads(msg.data)
+                if "envelope_id" in data:
+                    async with self._changed:
+                        self.acks.append(str(data["envelope_id"]))
+                        self._changed.notify_all()
+        finally:
+            if self._ws is ws:
+                self._ws, self._ws_transport = None, None
+                self._connected.clear()
+        return ws
+
+    # ---- web API ---------------------------------------------------------------------------
+    async def _web_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        async with self._changed:
+            self.calls.append((method, time.monotonic()))
+            self._changed.notify_all()
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            params.update({k: v for k, v in (await request.post()).items() if isinstance(v, str)})
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ") or params.get("token")
+        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != wanted:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method == "auth.test":
+            return web.json_response(
+                {
+                    "ok": True,
+                    "url": "https://fake.slack.com/",
+                    "team": "Fake",
+                    "user": "picoclaw",
+                    "team_id": TEAM,
+                    "user_id": BOT_USER,
+                    "bot_id": "B0BOT00001",
+                }
+            )
+        if method == "apps.connections.open":
+            # The host the client used, so a standalone fake in a container hands out a reachable URL.
+            url = f"ws://{request.host}/socket?ticket={uuid.uuid4()}"
+            return web.json_response({"ok": True, "url": url})
+        if method == "chat.postMessage":
+            return await self._post_message(params)
+        return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+
+    async def _post_message(self, params: dict[str, Any]) -> web.Response:
+        if self.rate_limit_remaining > 0:
+            self.rate_limit_remaining -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.rate_limit_retry_after)},
+            )
+        channel, text = str(params.get("channel") or ""), str(params.get("text") or "")
+        if not channel:
+            return web.json_response({"ok": False, "error": "channel_not_found"})
+        if not text.strip():
+            return web.json_response({"ok": False, "error": "no_text"})
+        if len(text) > MAX_TEXT_CHARS:
+            return web.json_response({"ok": False, "error": "msg_too_long"})
+        ts = self.new_ts()
+        thread_ts = params.get("thread_ts") or None
+        async with self._changed:
+            self.posted.append(Posted(channel, text, thread_ts, ts))
+            self._changed.notify_all()
+        message = {"type": "message", "user": BOT_USER, "text": text, "ts": ts, "bot_id": "B0BOT00001"}
+        return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    # ---- control (HTTP) --------------------------------------------------------------------
+    async def _control_dm(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        event = await self.push_dm(str(data["user"]), str(data["text"]), data.get("channel"))
+        return web.json_response({"channel": event["channel"], "ts": event["ts"]})
+
+    async def _control_mention(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        event = await self.push_mention(
+            str(data["user"]),
+            str(data["text"]),
+            str(data["channel"]),
+            thread_ts=data.get("thread_ts"),
+            also_as_message=bool(data.get("also_as_message", False)),
+        )
+        return web.json_response({"channel": event["channel"], "ts": event["ts"]})
+
+    async def _control_sent(self, request: web.Request) -> web.Response:
+        channel = request.query["channel"]
+        count = int(request.query.get("count", 0))
+        timeout = float(request.query.get("timeout", 10))
+        try:
+            posted = await self.wait_for_sent(count, channel, timeout)
+        except TimeoutError:
+            return web.json_response({"error": f"fewer than {count} messages after {timeout}s"}, status=408)
+        return web.json_response([{"text": p.text, "thread_ts": p.thread_ts, "ts": p.ts} for p in posted])
+
+    async def _control_acks(self, _request: web.Request) -> web.Response:
+        return web.json_response({"sent": len(self.sent_envelopes), "acked": list(self.acks)})
+
+    async def _control_drop(self, _request: web.Request) -> web.Response:
+        await self.drop_socket()
+        return web.json_response({"ok": True})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--bot-token", required=True, help="xoxb- token to accept")
+    parser.add_argument("--app-token", required=True, help="xapp- token to accept")
+    args = parser.parse_args()
+    fake = FakeSlack(args.bot_token, args.app_token)
+    asyncio.run(serve_forever([RunningServer(fake.app, args.host, args.port)]))
+
+
+if __name__ == "__main__":
+    main()
