@@ -20,7 +20,10 @@ test: deps system-deps
 deps: $(VENV)/.deps-stamp
 
 $(VENV)/.deps-stamp: requirements-dev.txt gateway_src/pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@# Debian/Ubuntu ship venv separately: install it when missing (root), else say what to install.
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+	  && apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); } \
+	  || { echo "make: cannot create $(VENV): install python3-venv (apt-get install python3-venv)" >&2; exit 1; }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements-dev.txt -e 'gateway_src[all]'
 	touch $@
