@@ -1,8 +1,10 @@
 """Memory and latency of the real gateway subprocess against the protocol fakes.
 
-For each profile (telegram+openrouter, telegram+openai, telegram+anthropic) prints one JSON line:
-RSS idle / peak / after N messages (from /proc/<pid>/status), latency p50/p99 from the moment the
-fake Telegram hands an update to getUpdates until it receives the matching sendMessage (the fake
+For each profile (telegram+openrouter, telegram+openai, telegram+anthropic, discord+openrouter,
+slack+openrouter) prints one JSON line: RSS idle / peak / after N messages (from
+/proc/<pid>/status), latency p50/p99 from the moment the fake platform hands a message to the gateway
+(Telegram: getUpdates returns it; Discord: MESSAGE_CREATE dispatched on the gateway websocket; Slack:
+events_api envelope sent on the Socket Mode websocket) until it receives the matching reply (the fake
 LLM answers instantly), throughput, and process start -> /ready 200.
 
 Run from gateway_src: `make bench-gateway` or `python -m bench.gateway_bench [--messages 1000]`.
@@ -19,21 +21,114 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import ANTHROPIC_KEY, BOT_TOKEN, OPENAI_KEY, OPENROUTER_KEY
-from tests.e2e.gateway_process import GatewayProcess, write_config
+from tests.e2e.gateway_process import GatewayProcess
+from tests.e2e.test_discord import DISCORD_TOKEN
+from tests.e2e.test_slack import SLACK_APP_TOKEN, SLACK_BOT_TOKEN
 from tests.fakes.anthropic_api import FakeAnthropic
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
 from bench.proc_memory import peak_rss_mb, rss_mb
 
-PROFILES = ("telegram+openrouter", "telegram+openai", "telegram+anthropic")
+PROFILES = (
+    "telegram+openrouter",
+    "telegram+openai",
+    "telegram+anthropic",
+    "discord+openrouter",
+    "slack+openrouter",
+)
 READY_WAIT_S = 40.0  # longer than one 25 s long poll, so a slow-to-ready gateway is still measured
 REPLY_WAIT_S = 30.0
 FIRST_USER = 111
+FIRST_DISCORD_USER = 123456789012345678  # snowflake-sized; the DM channel id is the user id
+Ask = Callable[[int, str], Awaitable[float]]  # chat index, text -> seconds until the reply arrived
+
+
+@dataclass
+class Platform:
+    """A started fake chat service and how the bench drives it."""
+
+    channel: dict[str, Any]  # the config's channels[] entry
+    listening: Callable[[], Awaitable[tuple[str, float]]]  # waits; -> (result key, monotonic time)
+    ask: Ask
+    close: Callable[[], Awaitable[None]]
+
+
+async def telegram_platform(chats: int) -> Platform:
+    fake = await FakeTelegram([BOT_TOKEN]).start()
+    users = [FIRST_USER + n for n in range(chats)]
+
+    async def listening() -> tuple[str, float]:
+        return "startup_to_polling_s", (await fake.wait_for_calls("getUpdates", 1, wait_s=READY_WAIT_S))[0].at
+
+    async def ask(chat: int, text: str) -> float:
+        user = users[chat]
+        before = len(fake.sent_to(user))
+        update_id = await fake.push_update(user, text)
+        [*_, reply] = await fake.wait_for_sent(before + 1, chat_id=user, wait_s=REPLY_WAIT_S)
+        return reply.at - fake.delivered_at[update_id]
+
+    channel = {"type": "telegram", "token": BOT_TOKEN, "allowed_users": users, "api_base": fake.base_url}
+    return Platform(channel, listening, ask, fake.close)
+
+
+async def discord_platform(chats: int) -> Platform:
+    fake = await FakeDiscord(DISCORD_TOKEN).start()
+    users = [FIRST_DISCORD_USER + n for n in range(chats)]
+
+    async def listening() -> tuple[str, float]:
+        await fake.wait_for_identifies(1, wait_s=READY_WAIT_S)
+        await fake.wait_connected(wait_s=READY_WAIT_S)
+        return "startup_to_connected_s", time.monotonic()
+
+    async def ask(chat: int, text: str) -> float:
+        user = users[chat]  # a DM: channel id = user id
+        before = len(fake.sent_to(user))
+        pushed = time.monotonic()  # the fake writes MESSAGE_CREATE to the socket right away
+        await fake.push_message(user, text)
+        [*_, reply] = await fake.wait_for_sent(before + 1, user, wait_s=REPLY_WAIT_S)
+        return reply.at - pushed
+
+    channel = {"type": "discord", "token": DISCORD_TOKEN, "allowed_users": users, "api_base": fake.api_base}
+    return Platform(channel, listening, ask, fake.close)
+
+
+async def slack_platform(chats: int) -> Platform:
+    fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
+    users = [f"U0BENCH{n:04d}" for n in range(chats)]
+
+    async def listening() -> tuple[str, float]:
+        await fake.wait_for_connections(1, wait_s=READY_WAIT_S)
+        await fake.wait_connected(wait_s=READY_WAIT_S)
+        return "startup_to_connected_s", time.monotonic()
+
+    async def ask(chat: int, text: str) -> float:
+        dm = f"D{users[chat][1:]}"
+        before = len(fake.posted_to(dm))
+        pushed = time.monotonic()  # the fake writes the envelope to the Socket Mode socket right away
+        await fake.push_dm(users[chat], text, channel=dm)
+        [*_, reply] = await fake.wait_for_sent(before + 1, dm, wait_s=REPLY_WAIT_S)
+        return reply.at - pushed
+
+    channel = {
+        "type": "slack",
+        "bot_token": SLACK_BOT_TOKEN,
+        "app_token": SLACK_APP_TOKEN,
+        "allowed_users": users,
+        "api_base": fake.api_base,
+    }
+    return Platform(channel, listening, ask, fake.close)
+
+
+PLATFORMS = {"telegram": telegram_platform, "discord": discord_platform, "slack": slack_platform}
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -42,13 +137,10 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-async def _chat_loop(telegram: FakeTelegram, user: int, count: int, latencies: list[float]) -> None:
+async def _chat_loop(ask: Ask, chat: int, count: int, latencies: list[float]) -> None:
     """One user talking: next message only after the previous answer (closed loop)."""
     for i in range(count):
-        before = len(telegram.sent_to(user))
-        update_id = await telegram.push_update(user, f"bench message {i} from {user}")
-        [*_, reply] = await telegram.wait_for_sent(before + 1, chat_id=user, wait_s=REPLY_WAIT_S)
-        latencies.append(reply.at - telegram.delivered_at[update_id])
+        latencies.append(await ask(chat, f"bench message {i} from chat {chat}"))
         if len(latencies) % 250 == 0:
             print(f"bench: {len(latencies)} messages answered", file=sys.stderr, flush=True)
 
@@ -56,27 +148,20 @@ async def _chat_loop(telegram: FakeTelegram, user: int, count: int, latencies: l
 async def run_profile(
     profile: str, messages: int, chats: int, workdir: Path, env: dict[str, str]
 ) -> dict[str, Any]:
-    provider = profile.split("+", 1)[1]
-    telegram = await FakeTelegram([BOT_TOKEN]).start()
+    platform_name, provider = profile.split("+", 1)
+    platform = await PLATFORMS[platform_name](chats)
     llm: FakeOpenAI | FakeAnthropic
     if provider == "anthropic":
         llm = await FakeAnthropic().start()
-        settings = {"api_key": ANTHROPIC_KEY, "model": "claude-bench", "llm_base": llm.base_url}
+        settings = {"api_key": ANTHROPIC_KEY, "model": "claude-bench", "api_base": llm.base_url}
     else:
         llm = await FakeOpenAI().start()
         key, path = (OPENROUTER_KEY, "/api/v1") if provider == "openrouter" else (OPENAI_KEY, "/v1")
-        settings = {"api_key": key, "model": "bench/model", "llm_base": llm.base_url + path}
-    users = [FIRST_USER + n for n in range(chats)]
+        settings = {"api_key": key, "model": "bench/model", "api_base": llm.base_url + path}
     workspace = workdir / profile / "workspace"
     workspace.mkdir(parents=True)
-    config = write_config(
-        workdir / profile / "config.json",
-        provider=provider,
-        **settings,
-        bot_token=BOT_TOKEN,
-        telegram_base=telegram.base_url,
-        allowed_users=users,
-    )
+    config = workdir / profile / "config.json"
+    config.write_text(json.dumps({"llm": {"provider": provider, **settings}, "channels": [platform.channel]}))
     result: dict[str, Any] = {"profile": profile}
     gateway = GatewayProcess(config, workspace, workdir / profile, extra_env=env)
     try:
@@ -85,17 +170,15 @@ async def run_profile(
             result["startup_to_ready_s"] = round(await gateway.wait_status("/ready", 200, READY_WAIT_S), 2)
         except AssertionError:
             result["startup_to_ready_s"] = None  # not ready without traffic; measured anyway below
-        first_poll = (await telegram.wait_for_calls("getUpdates", 1, wait_s=READY_WAIT_S))[0].at
-        result["startup_to_polling_s"] = round(first_poll - (gateway.started_at), 2)
+        key, listening_at = await platform.listening()
+        result[key] = round(listening_at - gateway.started_at, 2)
         await asyncio.sleep(1.0)  # let start-up garbage settle before the idle reading
         result["rss_idle_mb"] = rss_mb(gateway.pid)
 
         latencies: list[float] = []
         per_chat = [messages // chats + (1 if n < messages % chats else 0) for n in range(chats)]
         started = time.monotonic()
-        await asyncio.gather(
-            *(_chat_loop(telegram, u, c, latencies) for u, c in zip(users, per_chat, strict=True))
-        )
+        await asyncio.gather(*(_chat_loop(platform.ask, n, c, latencies) for n, c in enumerate(per_chat)))
         elapsed = time.monotonic() - started
         await asyncio.sleep(0.5)
         result["rss_after_1000_mb" if messages == 1000 else f"rss_after_{messages}_mb"] = rss_mb(gateway.pid)
@@ -111,7 +194,7 @@ async def run_profile(
             gateway.process.kill()
             await gateway.process.wait()
     finally:
-        await telegram.close()
+        await platform.close()
         await llm.close()
     return result
 
