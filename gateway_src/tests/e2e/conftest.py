@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -19,6 +20,10 @@ from tests.fakes.telegram_api import FakeTelegram
 AskFn = Callable[..., Awaitable[str]]
 ALLOWED_USER = 111
 STRANGER = 999
+
+
+class LaunchGateway(Protocol):
+    def __call__(self, config: dict[str, Any] | Path) -> Awaitable[GatewayProcess]: ...
 
 
 class StartGateway(Protocol):
@@ -91,12 +96,42 @@ def make_config(
     return make
 
 
+def openrouter_llm(openai_fake: FakeOpenAI) -> dict[str, str]:
+    """The `llm` section for the fake OpenRouter endpoint."""
+    return {
+        "provider": "openrouter",
+        "api_key": OPENROUTER_KEY,
+        "model": "test/model",
+        "api_base": f"{openai_fake.base_url}/api/v1",
+    }
+
+
 @pytest.fixture
-async def start_gateway(
-    tmp_path: Path, workspace: Path, telegram: FakeTelegram, make_config: MakeConfig
-) -> AsyncIterator[StartGateway]:
-    """Start a gateway; by default wait until /health answers and it has begun long polling."""
+async def launch_gateway(tmp_path: Path, workspace: Path) -> AsyncIterator[LaunchGateway]:
+    """Start a gateway on a config (a dict is written to a file first); all are stopped at teardown."""
     started: list[GatewayProcess] = []
+
+    async def launch(config: dict[str, Any] | Path) -> GatewayProcess:
+        if isinstance(config, dict):
+            path = tmp_path / f"launch-config-{len(started)}.json"
+            path.write_text(json.dumps(config))
+            config = path
+        gateway = await GatewayProcess(config, workspace, tmp_path).start()
+        started.append(gateway)
+        return gateway
+
+    yield launch
+    for gateway in started:
+        if gateway.process is not None and gateway.process.returncode is None:
+            with contextlib.suppress(AssertionError):  # killed; the test itself reports shutdown problems
+                await gateway.stop(signal.SIGTERM, wait_s=10)
+
+
+@pytest.fixture
+def start_gateway(
+    telegram: FakeTelegram, make_config: MakeConfig, launch_gateway: LaunchGateway
+) -> StartGateway:
+    """Start a gateway; by default wait until /health answers and it has begun long polling."""
 
     async def start(
         provider: str = "openrouter",
@@ -107,18 +142,13 @@ async def start_gateway(
     ) -> GatewayProcess:
         config = make_config(provider, allowed_users=allowed_users, extra=extra)
         polls_before = len(telegram.calls_to("getUpdates"))
-        gateway = await GatewayProcess(config, workspace, tmp_path).start()
-        started.append(gateway)
+        gateway = await launch_gateway(config)
         if wait_polling:
             await gateway.wait_status("/health", 200)
             await telegram.wait_for_calls("getUpdates", polls_before + 1, wait_s=20)
         return gateway
 
-    yield start
-    for gateway in started:
-        if gateway.process is not None and gateway.process.returncode is None:
-            with contextlib.suppress(AssertionError):  # killed; the test itself reports shutdown problems
-                await gateway.stop(signal.SIGTERM, wait_s=10)
+    return start
 
 
 @pytest.fixture

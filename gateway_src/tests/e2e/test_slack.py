@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -16,6 +14,7 @@ import pytest
 
 from picoclaw_gateway.config_validator import validate
 from tests.conftest import BOT_TOKEN, OPENROUTER_KEY
+from tests.e2e.conftest import LaunchGateway, openrouter_llm
 from tests.e2e.gateway_process import GATEWAY_SRC, GatewayProcess, free_port, gateway_env
 from tests.fakes import llm_script
 from tests.fakes.openai_api import FakeOpenAI
@@ -68,44 +67,18 @@ def _api_base_reaches_the_channel(slack_fake: FakeSlack) -> None:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "workspace"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-async def start(
-    tmp_path: Path, workspace: Path, slack_fake: FakeSlack, openai_fake: FakeOpenAI
-) -> AsyncIterator[Start]:
-    started: list[GatewayProcess] = []
-
+def start(launch_gateway: LaunchGateway, slack_fake: FakeSlack, openai_fake: FakeOpenAI) -> Start:
     async def start(channels: list[dict[str, Any]] | None = None) -> GatewayProcess:
-        config = {
-            "llm": {
-                "provider": "openrouter",
-                "api_key": OPENROUTER_KEY,
-                "model": "test/model",
-                "api_base": f"{openai_fake.base_url}/api/v1",
-            },
-            "channels": channels or [slack_channel(slack_fake)],
-        }
-        path = tmp_path / f"config-{len(started)}.json"
-        path.write_text(json.dumps(config))
+        config = {"llm": openrouter_llm(openai_fake), "channels": channels or [slack_channel(slack_fake)]}
         connections = slack_fake.connections
-        gateway = await GatewayProcess(path, workspace, tmp_path).start()
-        started.append(gateway)
+        gateway = await launch_gateway(config)
         await gateway.wait_status("/ready", 200, wait_s=30)
         # This process's socket, not a previous one's.
         await slack_fake.wait_for_connections(connections + 1)
         await slack_fake.wait_connected()
         return gateway
 
-    yield start
-    for gateway in started:
-        if gateway.process is not None and gateway.process.returncode is None:
-            with contextlib.suppress(AssertionError):
-                await gateway.stop(signal.SIGTERM, wait_s=10)
+    return start
 
 
 @pytest.fixture
