@@ -1,0 +1,231 @@
+"""The gateway under the shipped seccomp allowlist works, and no escape attempt from inside it succeeds.
+
+Run: .venv/bin/pytest -q -p no:cacheprovider tests/image/test_escape_attempts.py (Docker engine needed).
+The profile is roles/gateway/files/seccomp/picoclaw.json (PICOCLAW_SECCOMP_PROFILE overrides it).
+The attempts (tests/escape/attempts.py) run as uid 1000 both with `docker exec` and through the
+gateway's exec tool, as a hijacked LLM would call it. The attempt -> outcome table is written to
+build/escape/escape-table.md, with a column for the same attempts under Docker's default profile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import HARDENING, REPO, RunningGateway, Simulator, _free_port
+from docker_cli import docker, wait_health
+
+sys.path.insert(0, str(REPO / "tests" / "escape"))
+from attempts import ATTEMPTS, FORK_BOMB, MEMORY_BOMB
+from run import Outcome, docker_exec, failures, markdown_table, parse
+
+PROFILE = Path(os.environ.get("PICOCLAW_SECCOMP_PROFILE", REPO / "roles/gateway/files/seccomp/picoclaw.json"))
+TABLE = REPO / "build" / "escape" / "escape-table.md"
+# Its own allowed user, so the chats of the other image tests (user 111) stay untouched.
+ESCAPE_USER = 222
+TOOL_BATCH = 10  # below the agent's max_tool_iterations (20)
+
+
+def _http(url: str, body: Any = None) -> Any:
+    with httpx.Client(timeout=150, trust_env=False) as client:
+        response = client.get(url) if body is None else client.post(url, json=body)
+        response.raise_for_status()
+        return response.json()
+
+
+def _sent(simulator: Simulator, count: int = 0, timeout: float = 1) -> list[dict[str, Any]]:
+    url = f"{simulator.telegram}/_control/sent?count={count}&chat_id={ESCAPE_USER}&timeout={timeout}"
+    return list(_http(url))
+
+
+def _ask(simulator: Simulator, text: str, tool_calls: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+    """Send `text` as the user; the fake LLM first answers with `tool_calls` one by one. Returns the reply."""
+    if tool_calls:
+        rules = [{"match": text, "times": 1, "tool_calls": [call]} for call in tool_calls]
+        _http(f"{simulator.openai}/_control/script", rules)
+    before = len(_sent(simulator))
+    _http(f"{simulator.telegram}/_control/updates", {"user_id": ESCAPE_USER, "text": text})
+    return str(_sent(simulator, before + 1, timeout=150)[-1]["text"])
+
+
+def _tool_results(simulator: Simulator) -> dict[str, str]:
+    """exec command -> tool result text, from the conversations the gateway sent to the fake LLM."""
+    commands: dict[str, str] = {}
+    results: dict[str, str] = {}
+    for request in _http(f"{simulator.openai}/_control/requests"):
+        for message in request["body"].get("messages", []):
+            for call in message.get("tool_calls") or []:
+                arguments = json.loads(call["function"]["arguments"])
+                commands[call["id"]] = arguments.get("command", "")
+            if message.get("role") == "tool" and message.get("tool_call_id") in commands:
+                results[commands[message["tool_call_id"]]] = str(message.get("content"))
+    return results
+
+
+def _start(name: str, image: str, config: Path, seccomp: str) -> str:
+    volume = f"{name}-workspace"
+    docker("volume", "create", volume)
+    docker(
+        "run", "--detach", "--name", name, *HARDENING, "--network", "host", "--security-opt", seccomp,
+        "--volume", f"{config}:/config:ro", "--volume", f"{volume}:/workspace",
+        "--env", f"PICOCLAW_HEALTH_PORT={_free_port()}", "--health-interval", "2s", image,
+    )  # fmt: skip
+    return name
+
+
+def _remove(name: str) -> None:
+    docker("rm", "--force", "--volumes", name, check=False)
+    docker("volume", "rm", "--force", f"{name}-workspace", check=False)
+
+
+@pytest.fixture(scope="module")
+def escape_config(config_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = json.loads((config_dir / "config.json").read_text())
+    config["channel"]["allowed_users"] = [ESCAPE_USER]
+    directory = tmp_path_factory.mktemp("escape-config")
+    shutil.copymode(config_dir, directory)
+    path = directory / "config.json"
+    path.write_text(json.dumps(config))
+    if os.geteuid() == 0:  # as the role deploys it: root-owned, readable by group 1000 only
+        os.chown(directory, 0, 1000)
+        os.chown(path, 0, 1000)
+        path.chmod(0o440)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def table(request: pytest.FixtureRequest) -> Iterator[dict[str, list[Outcome]]]:
+    columns: dict[str, list[Outcome]] = {}
+    yield columns
+    if not columns:
+        return
+    TABLE.parent.mkdir(parents=True, exist_ok=True)
+    TABLE.write_text(markdown_table(columns))
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"\n[escape table] {TABLE}\n{TABLE.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def confined(gateway_image: str, escape_config: Path) -> Iterator[RunningGateway]:
+    """The gateway with the production hardening and our seccomp allowlist."""
+    assert PROFILE.is_file(), f"no seccomp profile at {PROFILE} (build it: scripts/seccomp/generate.sh)"
+    name = f"picoclaw-escape-{uuid.uuid4().hex[:8]}"
+    try:
+        _start(name, gateway_image, escape_config, f"seccomp={PROFILE}")
+        yield RunningGateway(container=name, image=gateway_image, health_port=0, started_at=time.monotonic())
+    finally:
+        _remove(name)
+
+
+def test_profile_denies_by_default_and_keeps_execve() -> None:
+    profile = json.loads(PROFILE.read_text())
+    assert profile["defaultAction"] == "SCMP_ACT_ERRNO"
+    allowed = {n for rule in profile["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" for n in rule["names"]}
+    assert {"execve", "clone", "exit_group", "futex"} <= allowed  # the withdrawn profile lacked execve
+    assert not allowed & {"mount", "unshare", "setns", "ptrace", "bpf", "keyctl", "init_module", "reboot"}
+
+
+def test_healthy_and_answers_under_the_profile(confined: RunningGateway, simulator: Simulator) -> None:
+    seconds = wait_health(confined.container, "healthy", wait_s=120)
+    print(f"healthy {seconds:.1f}s after start under {PROFILE.name}")
+    assert _ask(simulator, "hello under seccomp") == "echo: hello under seccomp"
+
+
+def test_exec_tool_runs_ordinary_commands(confined: RunningGateway, simulator: Simulator) -> None:
+    wait_health(confined.container, "healthy")
+    command = (
+        "ls -la . >/dev/null && cat /etc/os-release | grep -c ID= && python3 -c 'print(6 * 7)' "
+        "&& sh -c 'echo sub-shell; exit 0' && echo notes > n.txt && cat n.txt && rm n.txt"
+    )
+    _ask(simulator, "run ordinary commands", [{"name": "exec", "arguments": {"command": command}}])
+    result = _tool_results(simulator)[command]
+    assert result.endswith("[exit code 0]"), result
+    assert "42" in result and "sub-shell" in result and "notes" in result, result
+
+
+def test_escape_attempts_with_docker_exec(confined: RunningGateway, table: dict[str, list[Outcome]]) -> None:
+    wait_health(confined.container, "healthy")
+    outcomes = [docker_exec(confined.container, attempt) for attempt in ATTEMPTS]
+    table["custom profile, docker exec"] = outcomes
+    assert len(outcomes) >= 25
+    assert not failures(outcomes), failures(outcomes)
+    # The kernel-facing probes are stopped by the allowlist itself (EPERM), not by luck further down.
+    not_eperm = [o.attempt.name for o in outcomes if o.attempt.seccomp_denied and not o.eperm]
+    assert not not_eperm, not_eperm
+
+
+def test_escape_attempts_through_the_exec_tool(
+    confined: RunningGateway, simulator: Simulator, table: dict[str, list[Outcome]]
+) -> None:
+    wait_health(confined.container, "healthy")
+    for start in range(0, len(ATTEMPTS), TOOL_BATCH):
+        batch = ATTEMPTS[start : start + TOOL_BATCH]
+        calls = [{"name": "exec", "arguments": {"command": a.command}} for a in batch]
+        _ask(simulator, f"escape batch {start}", calls)
+    results = _tool_results(simulator)
+    outcomes = [parse(a, results.get(a.command, "no tool result recorded")) for a in ATTEMPTS]
+    table["custom profile, exec tool"] = outcomes
+    assert not failures(outcomes), failures(outcomes)
+
+
+def test_fork_bomb_is_contained(
+    confined: RunningGateway, simulator: Simulator, table: dict[str, list[Outcome]]
+) -> None:
+    wait_health(confined.container, "healthy")
+    outcome = docker_exec(confined.container, FORK_BOMB)
+    table.setdefault("custom profile, docker exec", []).append(outcome)
+    assert outcome.blocked, outcome
+    wait_health(confined.container, "healthy", wait_s=60)
+    assert _ask(simulator, "still there after the fork bomb") == "echo: still there after the fork bomb"
+
+
+def _sessions(container: str) -> dict[str, int]:
+    listing = docker("exec", container, "sh", "-c", "cd /workspace && find . -type f -exec wc -c {} +").stdout
+    return {
+        path: int(size) for size, path in (line.split() for line in listing.splitlines()) if path != "total"
+    }
+
+
+def test_memory_bomb_is_contained_and_history_kept(
+    confined: RunningGateway, simulator: Simulator, table: dict[str, list[Outcome]]
+) -> None:
+    wait_health(confined.container, "healthy")
+    history = _sessions(confined.container)
+    assert history, "no session history to protect"
+    outcome = docker_exec(confined.container, MEMORY_BOMB)
+    table.setdefault("custom profile, docker exec", []).append(outcome)
+    assert outcome.blocked, outcome
+    wait_health(confined.container, "healthy", wait_s=90)
+    assert _ask(simulator, "still there after the memory bomb") == "echo: still there after the memory bomb"
+    after = _sessions(confined.container)
+    lost = {path: size for path, size in history.items() if after.get(path, -1) < size}
+    assert not lost, f"session files lost or shrunk: {lost}"
+
+
+def test_same_attempts_under_dockers_default_profile(
+    gateway_image: str, escape_config: Path, confined: RunningGateway, table: dict[str, list[Outcome]]
+) -> None:
+    """For the table: what the allowlist adds over Docker's default (same hardening otherwise)."""
+    name = f"picoclaw-escape-default-{uuid.uuid4().hex[:8]}"
+    try:
+        # Stop ours first: two gateways must not poll the same fake bot at once.
+        docker("stop", "--time", "20", confined.container, timeout=60)
+        _start(name, gateway_image, escape_config, "no-new-privileges")
+        wait_health(name, "healthy")
+        outcomes = [docker_exec(name, attempt) for attempt in ATTEMPTS]
+    finally:
+        _remove(name)
+    table["Docker default profile, docker exec"] = outcomes
+    ours = {o.attempt.name for o in table["custom profile, docker exec"] if o.blocked}
+    theirs = {o.attempt.name for o in outcomes if o.blocked}
+    assert theirs <= ours, f"blocked by Docker's default but not by ours: {theirs - ours}"
