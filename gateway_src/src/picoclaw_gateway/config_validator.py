@@ -831,6 +831,18 @@ def _stack_channel(ck: _Checker, section: dict, path: str) -> dict | None:
     # Telegram: a Bot API server; Discord/Slack: the REST/Web API base (advanced, e.g. test doubles).
     api_base = ck.url(section, "api_base", path, ("https", "http"))
     proxy = ck.url(section, "proxy", path, ("http", "https", "socks5", "socks5h"), secret=True)
+    return _channel_entry(kind, token, app_token, users, api_base, proxy)
+
+
+def _channel_entry(
+    kind: str,
+    token: str | None,
+    app_token: str | None,
+    users: list | None,
+    api_base: str | None,
+    proxy: str | None,
+) -> dict | None:
+    """The normalized channel, or None when a required part failed (its error is already reported)."""
     if not token or (kind == "slack" and not app_token) or users is None:
         return None
     return {
@@ -1440,16 +1452,7 @@ def _upstream_channel(
     base_key = "api_base" if "api_base" in secrets else "base_url"
     api_base = ck.url(secrets, base_key, secrets_path, ("https", "http")) if kind == "telegram" else None
     proxy = ck.url(secrets, "proxy", secrets_path, ("http", "https", "socks5", "socks5h"), secret=True)
-    if not token or (kind == "slack" and not app_token) or users is None:
-        return None
-    return {
-        "type": kind,
-        "token": token,
-        "app_token": app_token,
-        "allowed_users": users,
-        "api_base": api_base,
-        "proxy": proxy,
-    }
+    return _channel_entry(kind, token, app_token, users, api_base, proxy)
 
 
 UPSTREAM_SECTIONS = ("agents", "providers", "channels", "tools", "model_list", "channel_list", "version")
