@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+from typing import Self
 
 from aiohttp import web
 
@@ -43,6 +44,29 @@ class RunningServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class FakeServer:
+    """What every fake shares: its aiohttp `app`, served by `server` once started.
+
+    Subclasses build `self.app` (and `self.server = RunningServer(self.app)`) in __init__ and
+    override close() when they must release connections first.
+    """
+
+    app: web.Application
+    server: RunningServer
+
+    async def start(self, port: int = 0, host: str = "127.0.0.1") -> Self:
+        self.server = RunningServer(self.app, host, port)
+        await self.server.start()
+        return self
+
+    async def close(self) -> None:
+        await self.server.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
 
 
 async def serve_forever(servers: list[RunningServer]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
 from tests.fakes.llm_script import LLMScript, RecordedRequest, Reply, add_control_routes
 
 _ids = itertools.count(1)
@@ -52,7 +52,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return web.json_response(body, status=status, headers=headers or {})
 
 
-class FakeAnthropic:
+class FakeAnthropic(FakeServer):
     def __init__(self, api_key: str | None = None) -> None:
         self.api_key = api_key
         self.script = LLMScript()
@@ -61,18 +61,6 @@ class FakeAnthropic:
         self.app.router.add_post("/v1/messages", self._messages)
         add_control_routes(self.app, self.script)
         self.server = RunningServer(self.app)
-
-    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeAnthropic:
-        self.server = RunningServer(self.app, host, port)
-        await self.server.start()
-        return self
-
-    async def close(self) -> None:
-        await self.server.close()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         try:

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
 
 MAX_MESSAGE_CHARS = 2000
 BOT_ID = 900000000000000001
@@ -98,7 +98,7 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return web.Response(body=json.dumps(data).encode(), status=status, headers=headers)
 
 
-class FakeDiscord:
+class FakeDiscord(FakeServer):
     def __init__(self, token: str, heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS) -> None:
         self.token = token
         self.heartbeat_interval_ms = heartbeat_interval_ms
@@ -128,20 +128,11 @@ class FakeDiscord:
         self.server = RunningServer(self.app)
 
     # ---- lifecycle -------------------------------------------------------------------------
-    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeDiscord:
-        self.server = RunningServer(self.app, host, port)
-        await self.server.start()
-        return self
-
     async def close(self) -> None:
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()
-        await self.server.close()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
+        await super().close()
 
     @property
     def api_base(self) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
 from tests.fakes.llm_script import LLMScript, RecordedRequest, Reply, add_control_routes
 
 _ids = itertools.count(1)
@@ -59,7 +59,7 @@ def _tool_calls_json(reply: Reply) -> list[dict[str, Any]]:
     ]
 
 
-class FakeOpenAI:
+class FakeOpenAI(FakeServer):
     """In-process handle: `script` to steer replies, `script.requests` to inspect what was asked."""
 
     def __init__(self, api_key: str | None = None) -> None:
@@ -72,18 +72,6 @@ class FakeOpenAI:
             self.app.router.add_get(f"{prefix}/models", self._models)
         add_control_routes(self.app, self.script)
         self.server = RunningServer(self.app)
-
-    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeOpenAI:
-        self.server = RunningServer(self.app, host, port)
-        await self.server.start()
-        return self
-
-    async def close(self) -> None:
-        await self.server.close()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
 
     async def _models(self, _request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "test/model", "object": "model"}]})

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
 
 MAX_TEXT_CHARS = 4000
 BOT_USER = "UBOT0PICO1"
@@ -43,7 +43,7 @@ class Posted:
     at: float = field(default_factory=time.monotonic)
 
 
-class FakeSlack:
+class FakeSlack(FakeServer):
     def __init__(self, bot_token: str, app_token: str) -> None:
         self.bot_token, self.app_token = bot_token, app_token
         self.posted: list[Posted] = []
@@ -71,16 +71,11 @@ class FakeSlack:
         self.server = RunningServer(self.app)
 
     # ---- lifecycle -------------------------------------------------------------------------
-    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeSlack:
-        self.server = RunningServer(self.app, host, port)
-        await self.server.start()
-        return self
-
     async def close(self) -> None:
         if self._ws is not None:
             with contextlib.suppress(Exception):
                 await self._ws.close()
-        await self.server.close()
+        await super().close()
 
     @property
     def api_base(self) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes._server import FAKE_NAME, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
 
 MAX_MESSAGE_UTF16 = 4096
 # Parameters the real API takes as JSON-serialized strings inside form bodies.
@@ -98,7 +98,7 @@ def _chat(chat_id: int, user: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"id": chat_id, "type": "private", "first_name": first_name}
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = set(tokens)
         self.pending: list[dict[str, Any]] = []  # updates not yet confirmed through `offset`
@@ -144,20 +144,11 @@ class FakeTelegram:
         }
 
     # ---- lifecycle -------------------------------------------------------------------------
-    async def start(self, port: int = 0, host: str = "127.0.0.1") -> FakeTelegram:
-        self.server = RunningServer(self.app, host, port)
-        await self.server.start()
-        return self
-
     async def close(self) -> None:
         async with self._changed:
             self._closing = True  # release held long polls so shutdown is immediate
             self._changed.notify_all()
-        await self.server.close()
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
+        await super().close()
 
     # ---- control (in-process) --------------------------------------------------------------
     async def push_update(self, user_id: int, text: str, chat_id: int | None = None) -> int:
