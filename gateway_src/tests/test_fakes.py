@@ -255,6 +255,47 @@ async def test_simulator_runs_standalone() -> None:
         assert await asyncio.wait_for(process.wait(), 10) == 0
 
 
+async def test_simulator_serves_discord_and_slack_when_asked() -> None:
+    ports = [_free_port() for _ in range(5)]
+    discord_token, slack_bot, slack_app = "discord.token.x", "xoxb-1-2-abc", "xapp-1-A1-2-def"
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "tests.fakes", "simulator", "--token", BOT_TOKEN],
+        *["--telegram-port", str(ports[0]), "--openai-port", str(ports[1])],
+        *["--anthropic-port", str(ports[2]), "--discord-port", str(ports[3])],
+        *["--discord-token", discord_token, "--slack-port", str(ports[4])],
+        *["--slack-bot-token", slack_bot, "--slack-app-token", slack_app],
+        cwd=GATEWAY_SRC,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        names = [(await asyncio.wait_for(process.stdout.readline(), 10)).split()[1] for _ in range(5)]
+        assert names == [b"telegram", b"openai", b"anthropic", b"discord", b"slack"]
+        async with httpx.AsyncClient() as client:
+            me = await client.get(
+                f"http://127.0.0.1:{ports[3]}/api/v10/users/@me",
+                headers={"Authorization": f"Bot {discord_token}"},
+            )
+            assert me.json()["bot"] is True
+            auth = await client.post(
+                f"http://127.0.0.1:{ports[4]}/api/auth.test", headers={"Authorization": f"Bearer {slack_bot}"}
+            )
+            assert auth.json()["ok"] is True
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+
+
+async def test_simulator_refuses_a_discord_port_without_token() -> None:
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "tests.fakes", "simulator", "--token", BOT_TOKEN, "--discord-port", "1"],
+        cwd=GATEWAY_SRC,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 10)
+    assert process.returncode == 2 and b"--discord-port needs --discord-token" in err
+
+
 async def test_anthropic_checks_required_headers(anthropic_fake: FakeAnthropic) -> None:
     body = {"model": "c", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]}
     async with httpx.AsyncClient(base_url=anthropic_fake.base_url) as client:

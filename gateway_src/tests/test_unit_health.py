@@ -43,6 +43,21 @@ async def test_health_ready_and_404() -> None:
         await server.close()
 
 
+async def test_healthcheck_needs_every_channel_ready_unless_live(capsys) -> None:  # type: ignore[no-untyped-def]
+    state = {"ready": False}
+    reason = "discord: discord rejected the bot token (401)"
+    server = HealthServer(free_port(), lambda: (state["ready"], reason))
+    await server.start()
+    try:
+        assert await asyncio.to_thread(run_healthcheck, server.port) == 1
+        assert f"unhealthy: {reason}" in capsys.readouterr().out
+        assert await asyncio.to_thread(run_healthcheck, server.port, 3.0, "/health") == 0
+        state["ready"] = True
+        assert await asyncio.to_thread(run_healthcheck, server.port) == 0
+    finally:
+        await server.close()
+
+
 async def test_healthcheck_fails_cleanly_when_nothing_listens(capsys) -> None:  # type: ignore[no-untyped-def]
     assert run_healthcheck(free_port(), timeout_s=1) == 1
     out = capsys.readouterr()

@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config file (exit 2 when invalid)")
     check.add_argument("path")
 
-    health = sub.add_parser("healthcheck", help="exit 0 only if GET /health on 127.0.0.1 answers 200")
+    health = sub.add_parser("healthcheck", help="exit 0 only when every channel is connected (GET /ready)")
     health_option(health)
+    health.add_argument("--live", action="store_true", help="only check that the gateway runs (GET /health)")
     return parser
 
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "healthcheck":
         from picoclaw_gateway.health import run_healthcheck
 
-        return run_healthcheck(args.health_port)
+        return run_healthcheck(args.health_port, path="/health" if args.live else "/ready")
     if args.command == "agent":
         from picoclaw_gateway.app import run_agent_once
 

@@ -85,18 +85,35 @@ class HealthServer:
                 await writer.wait_closed()
 
 
-def run_healthcheck(port: int, timeout_s: float = 3.0) -> int:
-    """Exit code 0 only when GET /health answers 200 within timeout_s (stdlib socket, no traceback)."""
+def run_healthcheck(port: int, timeout_s: float = 3.0, path: str = "/ready") -> int:
+    """Exit code 0 only when GET `path` answers 200 within timeout_s (stdlib socket, no traceback).
+
+    /ready, the default and Docker's healthcheck: every channel is connected, so a deploy whose bot token
+    is refused never turns healthy (and the role rolls it back). /health (--live): the event loop runs.
+    """
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
             sock.settimeout(timeout_s)
-            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-            data = sock.recv(64)
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            data = b""
+            while len(data) < 2048:  # the answer is small; the server closes after it
+                chunk = sock.recv(2048 - len(data))
+                if not chunk:
+                    break
+                data += chunk
     except OSError as exc:
         print(f"unhealthy: {exc}")
         return 1
     status_line = data.split(b"\r\n", 1)[0].split()
     if len(status_line) >= 2 and status_line[1] == b"200":
         return 0
-    print(f"unhealthy: {data[:64]!r}")
+    print(f"unhealthy: {_reason(data)}")
     return 1
+
+
+def _reason(response: bytes) -> str:
+    """The "reason" of a 503 from /ready (shown in `docker inspect`), else the raw start of the answer."""
+    body = response.partition(b"\r\n\r\n")[2]
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        return str(json.loads(body)["reason"])
+    return repr(response[:64])
