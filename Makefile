@@ -9,10 +9,10 @@ PYTHON ?= python3
 INVENTORY ?= inventory/hosts.yml
 
 .PHONY: test deps system-deps lint sanity units gateway-test wizard-test build image-test molecule \
-        deploy bench-gateway deploy-figures clean
+        molecule-fleet deploy bench-gateway deploy-figures clean
 
 # Ordered cheap-to-expensive; scripts/test-all.sh runs each gate and prints a pass/fail summary.
-GATES := lint sanity units gateway-test wizard-test build image-test molecule
+GATES := lint sanity units gateway-test wizard-test build image-test molecule molecule-fleet
 
 test: deps system-deps
 	@scripts/test-all.sh $(GATES)
@@ -58,6 +58,9 @@ image-test: deps
 
 molecule: deps
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test
+
+molecule-fleet: deps
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --scenario-name fleet
 
 deploy: deps
 	$(BIN)/ansible-playbook -i $(INVENTORY) site.yml

@@ -18,6 +18,9 @@ ln -sfn "$project" "$collections/stack"
 # A snapshot of the gateway sources for this run: the image hash covers the sources, so edits made in
 # the checkout while the scenario runs (converge, then idempotence) would otherwise rebuild the image.
 snapshot="$project/.cache/molecule-gateway-src"
+scenario="${1:-default}"  # the scenario name, given by its molecule.yml
+# One snapshot per scenario, so two scenarios can run side by side.
+[ "$scenario" = default ] || snapshot="$project/.cache/molecule-$scenario-gateway-src"
 rm -rf "$snapshot.new"
 mkdir -p "$snapshot.new"
 tar -C "$project/gateway_src" --exclude=./tests --exclude=./bench --exclude=./wheelhouse \

@@ -9,6 +9,7 @@ the suite too: an attempt that proves nothing must not pass for a blocked one.
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # x86_64 / aarch64 syscall numbers of what the probes call directly (asm/unistd*.h).
@@ -199,3 +200,45 @@ MEMORY_BOMB = Attempt(
         "allocated 1 GiB",
     ),
 )
+
+
+def host_service_attempt(port: int, addresses: Sequence[str] = (), via_default_gateway: bool = True) -> Attempt:
+    """Connect to a TCP service on the host: through the container's default gateway (the host's address on
+    the bridge) and through `addresses` (the host's other addresses).
+
+    Only meaningful with a listener on `port` on the host, outside the firewall's allow-list: a refused
+    connection means nothing listens there, so the probe gives no verdict rather than a false BLOCKED.
+    Not in ATTEMPTS because it needs that target (tests/escape/run.py --host-port).
+    """
+    code = f"""
+import errno, socket, struct
+targets = []
+routes = open('/proc/net/route').read().splitlines()[1:] if {via_default_gateway!r} else []
+for fields in (line.split() for line in routes):
+    if fields[1] == '00000000' and int(fields[3], 16) & 2:  # default route with a gateway
+        targets.append(socket.inet_ntoa(struct.pack('<L', int(fields[2], 16))))
+targets += {list(addresses)!r}
+if not targets:
+    sys.exit('no default gateway and no host address to try')
+errors = []
+for address in dict.fromkeys(targets):
+    conn = socket.socket()
+    conn.settimeout(3)
+    try:
+        conn.connect((address, {port}))
+    except TimeoutError:
+        errors.append(f'{{address}}: timed out')
+        continue
+    except OSError as e:
+        if e.errno == errno.ECONNREFUSED:
+            print(f'UNPROVEN: {{address}}:{port} refused: nothing listens there, start a listener on the host')
+            sys.exit(2)
+        errors.append(f'{{address}}: {{e.strerror}}')
+        continue
+    print(f'ESCAPED: connected to the host service at {{address}}:{port}')
+    sys.exit(0)
+print(f'BLOCKED: port {port}: ' + '; '.join(errors))
+sys.exit(1)
+"""
+    goal = f"connect to the host's port {port} (bridge gateway, host address)"
+    return Attempt("reach a host service", goal, _python(code))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import sys
 import time
 import uuid
@@ -19,56 +20,30 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from conftest import HARDENING, REPO, RunningGateway, Simulator, _free_port
 from docker_cli import docker, wait_health
 
 sys.path.insert(0, str(REPO / "tests" / "escape"))
-from attempts import ATTEMPTS, FORK_BOMB, MEMORY_BOMB
+from attempts import ATTEMPTS, FORK_BOMB, MEMORY_BOMB, host_service_attempt
+from exec_tool import Simulator as SimulatorControl
+from exec_tool import run_through_exec_tool
 from run import Outcome, docker_exec, failures, markdown_table, parse
 
 PROFILE = Path(os.environ.get("PICOCLAW_SECCOMP_PROFILE", REPO / "roles/gateway/files/seccomp/picoclaw.json"))
 TABLE = REPO / "build" / "escape" / "escape-table.md"
 # Its own allowed user, so the chats of the other image tests (user 111) stay untouched.
 ESCAPE_USER = 222
-TOOL_BATCH = 10  # below the agent's max_tool_iterations (20)
 
 
-def _http(url: str, body: Any = None) -> Any:
-    with httpx.Client(timeout=150, trust_env=False) as client:
-        response = client.get(url) if body is None else client.post(url, json=body)
-        response.raise_for_status()
-        return response.json()
-
-
-def _sent(simulator: Simulator, count: int = 0, timeout: float = 1) -> list[dict[str, Any]]:
-    url = f"{simulator.telegram}/_control/sent?count={count}&chat_id={ESCAPE_USER}&timeout={timeout}"
-    return list(_http(url))
+def _control(simulator: Simulator) -> SimulatorControl:
+    """The simulator's control API as the escape suite drives it (tests/escape/exec_tool.py), as ESCAPE_USER."""
+    return SimulatorControl(simulator.telegram, simulator.openai, ESCAPE_USER)
 
 
 def _ask(simulator: Simulator, text: str, tool_calls: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
-    """Send `text` as the user; the fake LLM first answers with `tool_calls` one by one. Returns the reply."""
-    if tool_calls:
-        rules = [{"match": text, "times": 1, "tool_calls": [call]} for call in tool_calls]
-        _http(f"{simulator.openai}/_control/script", rules)
-    before = len(_sent(simulator))
-    _http(f"{simulator.telegram}/_control/updates", {"user_id": ESCAPE_USER, "text": text})
-    return str(_sent(simulator, before + 1, timeout=150)[-1]["text"])
-
-
-def _tool_results(simulator: Simulator) -> dict[str, str]:
-    """exec command -> tool result text, from the conversations the gateway sent to the fake LLM."""
-    commands: dict[str, str] = {}
-    results: dict[str, str] = {}
-    for request in _http(f"{simulator.openai}/_control/requests"):
-        for message in request["body"].get("messages", []):
-            for call in message.get("tool_calls") or []:
-                arguments = json.loads(call["function"]["arguments"])
-                commands[call["id"]] = arguments.get("command", "")
-            if message.get("role") == "tool" and message.get("tool_call_id") in commands:
-                results[commands[message["tool_call_id"]]] = str(message.get("content"))
-    return results
+    """Send `text` as ESCAPE_USER; the fake LLM first answers with `tool_calls` one by one. Returns the reply."""
+    return _control(simulator).ask(text, tool_calls)
 
 
 def _start(name: str, image: str, config: Path, seccomp: str) -> str:
@@ -148,7 +123,7 @@ def test_exec_tool_runs_ordinary_commands(confined: RunningGateway, simulator: S
         "&& sh -c 'echo sub-shell; exit 0' && echo notes > n.txt && cat n.txt && rm n.txt"
     )
     _ask(simulator, "run ordinary commands", [{"name": "exec", "arguments": {"command": command}}])
-    result = _tool_results(simulator)[command]
+    result = _control(simulator).tool_results()[command]
     assert result.endswith("[exit code 0]"), result
     assert "42" in result and "sub-shell" in result and "notes" in result, result
 
@@ -168,12 +143,8 @@ def test_escape_attempts_through_the_exec_tool(
     confined: RunningGateway, simulator: Simulator, table: dict[str, list[Outcome]]
 ) -> None:
     wait_health(confined.container, "healthy")
-    for start in range(0, len(ATTEMPTS), TOOL_BATCH):
-        batch = ATTEMPTS[start : start + TOOL_BATCH]
-        calls = [{"name": "exec", "arguments": {"command": a.command}} for a in batch]
-        _ask(simulator, f"escape batch {start}", calls)
-    results = _tool_results(simulator)
-    outcomes = [parse(a, results.get(a.command, "no tool result recorded")) for a in ATTEMPTS]
+    results = run_through_exec_tool(_control(simulator), ATTEMPTS)
+    outcomes = [parse(attempt, output) for attempt, output in results.items()]
     table["custom profile, exec tool"] = outcomes
     assert not failures(outcomes), failures(outcomes)
 
@@ -210,6 +181,18 @@ def test_memory_bomb_is_contained_and_history_kept(
     after = _sessions(confined.container)
     lost = {path: size for path, size in history.items() if after.get(path, -1) < size}
     assert not lost, f"session files lost or shrunk: {lost}"
+
+
+def test_host_service_probe_is_not_vacuous(confined: RunningGateway) -> None:
+    """"reach a host service" needs the role's host firewall and a bridge, so it runs in molecule/default
+    verify, not here (host networking, no firewall: it would rightly say ESCAPED). Here its probe is checked
+    against a listener on 127.0.0.1: an open port is ESCAPED, a closed one gives no verdict (not BLOCKED)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        reachable = docker_exec(confined.container, host_service_attempt(port, ["127.0.0.1"], via_default_gateway=False))
+    assert reachable.verdict == "ESCAPED", reachable
+    closed = docker_exec(confined.container, host_service_attempt(port, ["127.0.0.1"], via_default_gateway=False))
+    assert closed.verdict == "NO VERDICT" and "nothing listens" in closed.detail, closed
 
 
 def test_same_attempts_under_dockers_default_profile(

@@ -1,7 +1,9 @@
-"""Print deploy-time figures of the molecule scenario as one JSON object.
+"""Print deploy-time figures of the molecule scenarios as one JSON object.
 
-Live (default): drives `molecule destroy/create/converge/idempotence/destroy` from the repository root
-and times each step. --from-log FILE: reads the saved output of a `molecule test` run instead.
+Live (default): for each scenario in turn (default: the one-host `default`, then the three-host `fleet`),
+drives `molecule dependency/destroy/create/converge/idempotence/destroy` from the repository root and
+times each step; `fleet_vs_one_host` is the fleet's fresh converge divided by the one host's, measured
+in the same run (goal: at most 1.5). --from-log FILE: reads the saved output of a `molecule test` run instead.
 Per-task times come from ansible's profile_tasks callback (enabled in molecule.yml).
 
     fresh_converge_s          first converge on a new host: engine install, image build, stack up
@@ -10,7 +12,7 @@ Per-task times come from ansible's profile_tasks callback (enabled in molecule.y
     compose_up_to_healthy_s   the gateway role's compose task (docker_compose_v2 waits until healthy)
     started_to_healthy_s      (live only) Docker's own record: container start to first passing healthcheck
 
-Usage: deploy_figures.py [--scenario default] [--keep] [--log-dir DIR] | --from-log FILE
+Usage: deploy_figures.py [--scenario NAME]... [--keep] [--log-dir DIR] | --from-log FILE
 Exit status 1 when a molecule step fails (its output is kept in the log directory).
 """
 
@@ -29,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-HOST = "picoclaw-molecule"
+# The first host of each scenario (its container name): where started_to_healthy_s is read.
+FIRST_HOST = {"default": "picoclaw-molecule", "fleet": "picoclaw-fleet-1"}
 STACK_DIR = "/opt/stacks/picoclaw"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|\x1b\]8;;[^\x1b]*\x1b\\")
 # "default ➜ converge: Executing" (colour terminal) or "[default > converge] Executing" (NO_COLOR)
@@ -143,11 +146,11 @@ def task_figures(fresh_output: str) -> dict[str, Any]:
     }
 
 
-def started_to_healthy() -> float | None:
+def started_to_healthy(host: str) -> float | None:
     """Seconds from the gateway's start to its first passing healthcheck, from `docker inspect`."""
     script = f"docker inspect $(docker compose --project-directory {STACK_DIR} ps --all --quiet)"
     proc = subprocess.run(
-        ["docker", "exec", HOST, "sh", "-c", script], capture_output=True, text=True, check=False
+        ["docker", "exec", host, "sh", "-c", script], capture_output=True, text=True, check=False
     )
     if proc.returncode != 0:
         return None
@@ -168,10 +171,12 @@ def parse_docker_time(value: str) -> datetime:
 
 def live_figures(scenario: str, keep: bool, log_dir: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"source": "live", "scenario": scenario}
+    # `molecule converge` does not run the dependency step (images, source snapshot).
+    result["dependency_s"], _ = run_molecule("dependency", scenario, log_dir)
     result["destroy_before_s"], _ = run_molecule("destroy", scenario, log_dir)
     result["create_and_prepare_s"], _ = run_molecule("create", scenario, log_dir)
     result["fresh_converge_s"], fresh_output = run_molecule("converge", scenario, log_dir)
-    result["started_to_healthy_s"] = started_to_healthy()
+    result["started_to_healthy_s"] = started_to_healthy(FIRST_HOST.get(scenario, "picoclaw-molecule"))
     result["idempotent_converge_s"], _ = run_molecule("idempotence", scenario, log_dir)
     result.update(task_figures(fresh_output))
     if not keep:
@@ -196,7 +201,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scenario", default="default")
+    parser.add_argument("--scenario", action="append", help="repeatable; default: default and fleet")
     parser.add_argument("--keep", action="store_true", help="leave the host running afterwards")
     parser.add_argument("--log-dir", type=Path, default=REPO / ".cache" / "deploy-figures")
     parser.add_argument("--from-log", type=Path, help="parse a saved `molecule test` output instead")
@@ -207,7 +212,11 @@ def main() -> int:
         else:
             log_dir: Path = args.log_dir / time.strftime("%Y%m%dT%H%M%S")
             log_dir.mkdir(parents=True, exist_ok=True)
-            result = live_figures(args.scenario, args.keep, log_dir)
+            scenarios = args.scenario or ["default", "fleet"]
+            result = {name: live_figures(name, args.keep, log_dir) for name in scenarios}
+            if {"default", "fleet"} <= result.keys():
+                one, three = result["default"]["fresh_converge_s"], result["fleet"]["fresh_converge_s"]
+                result["fleet_vs_one_host"] = round(three / one, 2)
     except (StepFailed, OSError) as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
         return 1
