@@ -5,7 +5,8 @@
 #   bash scripts/seccomp/generate.sh            # writes roles/gateway/files/seccomp/picoclaw.json
 # Then prove it: .venv/bin/pytest tests/image/test_escape_attempts.py and `molecule test`.
 # PROFILE_OUT=FILE writes the profile elsewhere (e.g. to compare before replacing the shipped one).
-# On an aarch64 machine the trace lands in traced/aarch64.txt; build_profile.py merges every traced/*.txt.
+# On an aarch64 machine the trace lands in traced/aarch64.txt; build_profile.py merges every traced/*.txt
+# (aarch64.txt into an arm64-only rule, so it never widens the x86_64 filter).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 python=${PYTHON:-$repo/.venv/bin/python}
@@ -29,6 +30,11 @@ PYTHON=$python bash "$repo/gateway_src/tools/build-wheelhouse.sh" "$ctx/wheelhou
 docker build --quiet --network none --build-arg BASE_IMAGE=picoclaw-test/python:3.13-trixie -t "$image" "$ctx"
 
 "$python" "$repo/scripts/seccomp/trace_gateway.py" --image "$image" --out "$repo/scripts/seccomp/traced/$arch.txt"
+# aarch64 without an arm machine: TRACE_AARCH64=1 retraces it under qemu-user (trace_aarch64_qemu.py,
+# needs qemu-user-static and debootstrap); its names are allowed on arm64 only.
+if [ "${TRACE_AARCH64:-0}" = 1 ] && [ "$arch" != aarch64 ]; then
+    "$python" "$repo/scripts/seccomp/trace_aarch64_qemu.py" --out "$repo/scripts/seccomp/traced/aarch64.txt"
+fi
 "$python" "$repo/scripts/seccomp/build_profile.py" --out "$out"
 # The same flow again, under the new profile: it must work, and strace shows what the profile refused.
 "$python" "$repo/scripts/seccomp/trace_gateway.py" --image "$image" \
