@@ -39,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import trace_gateway
-from trace_gateway import REPO, USER_ID, drive, free_port, start_simulator, start_tls_server
+from trace_gateway import REPO, drive, free_port, gateway_config, start_simulator, start_tls_server
 
 CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
@@ -164,12 +164,7 @@ def main() -> None:
     os.chown(workspace, 1000, 1000)
     os.chmod(root / "tmp", 0o1777)  # noqa: S103 - the chroot's /tmp, like any /tmp
     os.chmod(logs, 0o1777)  # noqa: S103 - every traced process (uid 1000) writes its own log
-    config = {
-        "llm": {"provider": "openrouter", "api_key": api_key, "model": "test/model",
-                "api_base": f"{urls['openai']}/api/v1"},
-        "channel": {"type": "telegram", "token": token, "allowed_users": [USER_ID],
-                    "api_base": urls["telegram"]},
-    }  # fmt: skip
+    config = gateway_config(urls, api_key, token)
     (root / "config").mkdir(exist_ok=True)
     (root / "config/config.json").write_text(json.dumps(config))
     os.chmod(root / "config/config.json", 0o444)

@@ -137,6 +137,16 @@ def denied_by(profile_path: str, traced: list[str]) -> list[str]:
     return [name for name in traced if name not in allowed]
 
 
+def gateway_config(urls: dict[str, str], api_key: str, token: str) -> dict[str, Any]:
+    """The gateway's config.json for a traced run against the simulator at `urls`."""
+    return {
+        "llm": {"provider": "openrouter", "api_key": api_key, "model": "test/model",
+                "api_base": f"{urls['openai']}/api/v1"},
+        "channel": {"type": "telegram", "token": token, "allowed_users": [USER_ID],
+                    "api_base": urls["telegram"]},
+    }  # fmt: skip
+
+
 def drive(urls: dict[str, str], tls_port: int, health_port: int) -> None:
     llm, telegram = f"{urls['openai']}/_control/script", f"{urls['telegram']}/_control"
     http(f"{telegram}/updates", {"user_id": USER_ID, "text": "trace-hello"})
@@ -187,12 +197,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         os.chmod(workdir, 0o755)  # noqa: S103 - the container's uid 1000 must traverse it
-        config = {
-            "llm": {"provider": "openrouter", "api_key": api_key, "model": "test/model",
-                    "api_base": f"{urls['openai']}/api/v1"},
-            "channel": {"type": "telegram", "token": token, "allowed_users": [USER_ID],
-                        "api_base": urls["telegram"]},
-        }  # fmt: skip
+        config = gateway_config(urls, api_key, token)
         (workdir / "config").mkdir(mode=0o755)
         (workdir / "config" / "config.json").write_text(json.dumps(config))
         os.chmod(workdir / "config" / "config.json", 0o444)
