@@ -69,10 +69,17 @@ def replay(log: list[tuple[str, int, Any]]) -> State:
     return {entry_id: tuple(fields) for entry_id, fields in state.items()}
 
 
-def apply(journal: Journal, log: list[tuple[str, int, Any]], kind: str, target: Any, arg: Any = None) -> int:
+def apply(
+    journal: Journal,
+    log: list[tuple[str, int, Any]],
+    kind: str,
+    target: Any,
+    arg: Any = None,
+) -> int:
     """Run one op on the journal and log it; returns the entry id."""
     if kind == "record":
-        entry_id = journal.record(target)
+        entry_id = journal.record(target, delivery_id=arg)  # arg: the platform's delivery id
+        assert entry_id is not None
         arg = (target.channel, target.chat_id, target.user_id, kept(target.text))
     else:
         entry_id = target

@@ -90,6 +90,32 @@ def test_unfinished_is_in_order_per_chat(tmp_path: Path) -> None:
         assert [e.id for e in journal.unfinished()] == ids[::4]
 
 
+def test_a_redelivered_message_is_recognized_across_restarts(tmp_path: Path) -> None:
+    hi = Msg("telegram", "1", "7", "hi")
+    with Journal(tmp_path, compact_min_bytes=256, max_recent_deliveries=50, max_unfinished=1) as journal:
+        first = journal.record(hi, delivery_id="1001")
+        assert first is not None
+        assert journal.record(hi, delivery_id="1001") is None  # not refused as "full": known
+        journal.reply_ready(first, "hello")
+        journal.mark_sent(first)  # finished, and compacted away below
+        other = journal.record(Msg("slack", "C1", "U1", "hi"), delivery_id="1001")
+        assert other is not None  # delivery ids are per channel
+        journal.mark_sent(other)
+        assert journal.compactions > 1
+    with Journal(tmp_path, max_recent_deliveries=50) as journal:
+        assert journal.unfinished() == []
+        assert journal.record(hi, delivery_id="1001") is None
+        for n in range(50):
+            entry_id = journal.record(hi, delivery_id=str(2000 + n))
+            assert entry_id is not None
+            journal.mark_sent(entry_id)
+        assert not journal.seen("telegram", "1001")  # bounded: the oldest is forgotten
+        assert journal.seen("slack", "1001")
+    with Journal(tmp_path, max_recent_deliveries=50) as journal:
+        assert [journal.seen("telegram", str(2000 + n)) for n in (0, 49)] == [True, True]
+        assert not journal.seen("telegram", "1001")
+
+
 def test_intake_is_refused_past_the_caps(tmp_path: Path) -> None:
     with Journal(tmp_path, max_unfinished=3) as journal:
         ids = [journal.record(Msg("telegram", "1", "1", "x")) for _ in range(3)]

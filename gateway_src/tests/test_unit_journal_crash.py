@@ -26,6 +26,9 @@ NO_AUTO_COMPACTION = 1 << 30  # one appended frame per op, so each op has a byte
 FAST_TMP = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 
 
+DELIVERY = {"hi": "u1", "héllo ✓ 😀": "u2", "x": "u1", "/reset": "Ev1", "last": "u3"}
+
+
 def build(folder: Path) -> tuple[bytes, list[int], list[tuple[str, int, Any]]]:
     """A real journal file, the end offset of each frame (header first), and the op log."""
     log: list[tuple[str, int, Any]] = []
@@ -37,9 +40,9 @@ def build(folder: Path) -> tuple[bytes, list[int], list[tuple[str, int, Any]]]:
             ends.append(journal.file_bytes)
             return entry_id
 
-        a = op("record", Msg("tg", "1", "7", "hi"))
-        b = op("record", Msg("tg", "1", "7", "héllo ✓ 😀"))
-        c = op("record", Msg("dc", "2", "8", "x"))
+        a = op("record", Msg("tg", "1", "7", "hi"), "u1")
+        b = op("record", Msg("tg", "1", "7", "héllo ✓ 😀"), "u2")
+        c = op("record", Msg("dc", "2", "8", "x"), "u1")
         op("reply", a, "yes")
         op("part", a, 1)
         op("failed", c, "LLM down")
@@ -47,10 +50,10 @@ def build(folder: Path) -> tuple[bytes, list[int], list[tuple[str, int, Any]]]:
         op("reply", b, "two\nparts")
         op("part", b, 1)
         op("notice_sent", c)
-        d = op("record", Msg("sl", "3", "9", "/reset"))
+        d = op("record", Msg("sl", "3", "9", "/reset"), "Ev1")
         op("failed", d, "reset")
         op("part", b, 2)
-        op("record", Msg("tg", "1", "7", "last"))
+        op("record", Msg("tg", "1", "7", "last"), "u3")
     data = (folder / "journal.bin").read_bytes()
     assert ends[-1] == len(data)
     return data, ends, log
@@ -81,8 +84,13 @@ def truncated_at_every_byte_offset(tmp_path: Path) -> None:
         (folder / "journal.bin").write_bytes(data[:cut])
         complete = bisect.bisect_right(ends, cut)  # frames wholly inside the prefix (header = 1)
         expected = replay(log[: max(complete - 1, 0)])
+        deliveries = {(arg[0], DELIVERY[arg[3]]) for kind, _id, arg in log if kind == "record"}
+        kept = {
+            (arg[0], DELIVERY[arg[3]]) for kind, _id, arg in log[: max(complete - 1, 0)] if kind == "record"
+        }
         with Journal(folder) as journal:
             assert snapshot(journal) == expected, f"cut at {cut}"
+            assert {d for d in deliveries if journal.seen(*d)} == kept  # redeliveries still recognized
             assert journal.damaged_bytes == 0
             assert journal.torn_tail_bytes == cut - (ends[complete - 1] if complete else 0)
         if cut in (0, ends[0], len(data) // 2, len(data) - 1):  # the slow part, at a few offsets

@@ -2,7 +2,7 @@
 
 Life of an entry (one incoming message), each step one appended frame (frames.py) + fdatasync:
 
-    record(msg)            -> id   received: the channel may now ack the platform
+    record(msg, delivery)  -> id   received: the channel may now ack the platform
     reply_ready(id, text)           the reply is computed; a restart re-sends it (no second LLM run)
     mark_part_sent(id, n)           the platform accepted the first n parts of a split reply
     mark_sent(id)                   the platform accepted the (last part of the) reply: finished
@@ -10,6 +10,10 @@ Life of an entry (one incoming message), each step one appended frame (frames.py
     mark_notice_sent(id)            the platform accepted the notice: finished
 
 `unfinished()` lists what a restart must resume, in record order (so in order per chat).
+The platform's delivery id (Telegram update_id, Slack event_id, Discord message id) is
+remembered for the last `max_recent_deliveries` records per channel, finished or not: a
+delivery the platform repeats because our ack never reached it is recognized and not recorded
+twice (record() returns None), so it cannot become a second outcome.
 
 The one window for a duplicate opens when the platform processes a send request (a reply part
 or a notice) and closes when the frame recording it (mark_part_sent / mark_sent /
@@ -38,6 +42,7 @@ import fcntl
 import logging
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +59,9 @@ MAX_ID_CHARS = 256
 MAX_UNFINISHED = 2_000
 MAX_UNFINISHED_BYTES = 8 << 20
 COMPACT_MIN_BYTES = 1 << 20
+# Delivery ids remembered per channel, finished or not: covers what a platform re-delivers after a
+# restart (Telegram: the last getUpdates batch, <= 100; Slack: the envelopes not yet acked).
+MAX_RECENT_DELIVERIES = 1_000
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -86,6 +94,7 @@ class Journal:
         max_unfinished_bytes: int = MAX_UNFINISHED_BYTES,
         max_text_chars: int = MAX_TEXT_CHARS,
         compact_min_bytes: int = COMPACT_MIN_BYTES,
+        max_recent_deliveries: int = MAX_RECENT_DELIVERIES,
         redact: Callable[[str], str] | None = None,
     ) -> None:
         # 6 bytes per char is the worst JSON escape: every frame then fits frames.MAX_PAYLOAD.
@@ -97,7 +106,10 @@ class Journal:
         self.max_unfinished_bytes = max_unfinished_bytes
         self.max_text_chars = max_text_chars
         self.compact_min_bytes = compact_min_bytes
+        self.max_recent_deliveries = max_recent_deliveries
         self._redact = redact
+        self._recent: dict[str, OrderedDict[str, None]] = {}  # channel -> delivery ids, oldest first
+        self._base_bytes = 0  # header + delivery-id frames at the last compaction
         self._entries: dict[int, Entry] = {}  # insertion order == id order == record order
         self._costs: dict[int, int] = {}
         self._live_bytes = 0
@@ -137,8 +149,15 @@ class Journal:
             return
         report = frames.ScanReport()
         for frame in frames.scan(data, report):
+            rec = frame.record
             try:
-                self._next_id = max(self._next_id, replay(self._entries, frame.record))
+                if rec.get("k") == "K":
+                    for delivery_id in rec["ids"]:
+                        self._remember(_text(rec["ch"]), _text(delivery_id))
+                    continue
+                self._next_id = max(self._next_id, replay(self._entries, rec))
+                if rec["k"] == "R" and "d" in rec:
+                    self._remember(rec["ch"], _text(rec["d"]))
             except (KeyError, TypeError, ValueError):  # a valid crc around a record that is not ours
                 report.damaged_bytes += frame.end - frame.offset
         self._costs = {entry_id: _cost(entry) for entry_id, entry in self._entries.items()}
@@ -152,23 +171,36 @@ class Journal:
 
     # -- the API ---------------------------------------------------------------------------------
 
-    def record(self, msg: IncomingLike) -> int:
-        """Durably record an accepted message; only then may the channel ack it to the platform."""
+    def record(self, msg: IncomingLike, delivery_id: str | None = None) -> int | None:
+        """Durably record an accepted message; only then may the channel ack it to the platform.
+
+        `delivery_id` is the platform's id of this delivery (Telegram update_id, Slack event_id,
+        Discord message id). None is returned when it was recorded before: the platform re-delivered
+        it (it had not seen our ack before a restart); ack it again and do nothing else.
+        """
+        if delivery_id is not None and self.seen(msg.channel, delivery_id):
+            return None
         if len(self._entries) >= self.max_unfinished or self._live_bytes >= self.max_unfinished_bytes:
             raise JournalFull(
                 f"{len(self._entries)} messages ({self._live_bytes} bytes) are waiting for an answer — "
                 "fix: wait until they are answered (the sender gets a busy notice)"
             )
-        for name in ("channel", "chat_id", "user_id"):
-            if len(getattr(msg, name)) > MAX_ID_CHARS:
+        for name, value in (("channel", msg.channel), ("chat_id", msg.chat_id), ("user_id", msg.user_id),
+                            ("delivery_id", delivery_id or "")):  # fmt: skip
+            if len(value) > MAX_ID_CHARS:
                 raise JournalError(
                     f"{name} is longer than {MAX_ID_CHARS} characters — fix: not a platform id"
                 )
         entry = Entry(
             self._next_id, msg.channel, msg.chat_id, msg.user_id, self._clean(msg.text), time.time()
         )
-        frame = frames.encode(entry.record_frame())
+        rec = entry.record_frame()
+        if delivery_id is not None:
+            rec["d"] = delivery_id
+        frame = frames.encode(rec)
         self._append(frame)
+        if delivery_id is not None:
+            self._remember(msg.channel, delivery_id)
         self._next_id += 1
         self._entries[entry.id] = entry
         self._costs[entry.id] = len(frame)
@@ -207,6 +239,10 @@ class Journal:
         self._expect(entry_id, ("notice",), "mark_notice_sent")
         self._finish(entry_id, "N")
 
+    def seen(self, channel: str, delivery_id: str) -> bool:
+        """Whether this platform delivery was recorded (among the last max_recent_deliveries)."""
+        return delivery_id in self._recent.get(channel, ())
+
     def get(self, entry_id: int) -> Entry | None:
         return self._entries.get(entry_id)
 
@@ -238,6 +274,13 @@ class Journal:
             text = f"{text[: self.max_text_chars]}\n[cut by the gateway: {dropped} more characters]"
         # A lone surrogate cannot be encoded as UTF-8: keep the text, replace just that char.
         return text.encode("utf-8", "replace").decode("utf-8")
+
+    def _remember(self, channel: str, delivery_id: str) -> None:
+        recent = self._recent.setdefault(channel, OrderedDict())
+        recent[delivery_id] = None
+        recent.move_to_end(delivery_id)
+        if len(recent) > self.max_recent_deliveries:
+            recent.popitem(last=False)
 
     def _expect(self, entry_id: int, states: tuple[str, ...], action: str) -> Entry:
         entry = self._entries.get(entry_id)
@@ -281,7 +324,7 @@ class Journal:
         self._file_bytes += len(frame)
 
     def _maybe_compact(self) -> None:
-        if self._file_bytes > max(self.compact_min_bytes, 2 * self._live_bytes):
+        if self._file_bytes > max(self.compact_min_bytes, self._base_bytes + 2 * self._live_bytes):
             try:
                 self.compact()
             except JournalError as err:  # the appended frame is durable: only the cleanup failed
@@ -290,9 +333,16 @@ class Journal:
 
     def compact(self) -> None:
         """Rewrite the file with only the unfinished entries: temp, fsync, replace, fsync folder."""
-        data = b"".join(
+        base = b"".join(
             [frames.encode({"k": "H", "next": self._next_id})]
-            + [frames.encode(rec) for entry in self._entries.values() for rec in entry.frames()]
+            + [
+                frames.encode({"k": "K", "ch": channel, "ids": chunk})
+                for channel, ids in self._recent.items()
+                for chunk in _chunks(list(ids), 100)  # 100 ids of <= 256 chars fit a frame
+            ]
+        )
+        data = base + b"".join(
+            frames.encode(rec) for entry in self._entries.values() for rec in entry.frames()
         )
         tmp = self.folder / f".{JOURNAL_FILE}.tmp"
         try:
@@ -314,6 +364,7 @@ class Journal:
             os.close(self._fd)
         self._fd = new_fd
         self._file_bytes = len(data)
+        self._base_bytes = len(base)
         self.compactions += 1
 
     def close(self) -> None:
@@ -329,3 +380,13 @@ class Journal:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_ID_CHARS:
+        raise TypeError("not a delivery id")
+    return value
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
