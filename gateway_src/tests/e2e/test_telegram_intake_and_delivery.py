@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from tests.e2e.conftest import ALLOWED_USER, STRANGER, AskFn
 from tests.e2e.gateway_process import GatewayProcess
+from tests.fakes._server import EMPTY_504, HTML_502
 from tests.fakes.openai_api import FakeOpenAI
-from tests.fakes.telegram_api import EMPTY_504, HTML_502, FakeTelegram
+from tests.fakes.telegram_api import FakeTelegram
 
 # A forward from a source type newer than our aiogram: its MessageOrigin union cannot decode it.
 NEWER_FORWARD = {"forward_origin": {"type": "paid_broadcast", "date": 1700000000, "note": "origin-detail-77"}}

@@ -31,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
 
 MAX_MESSAGE_UTF16 = 4096
 # Parameters the real API takes as JSON-serialized strings inside form bodies.
@@ -45,27 +45,6 @@ class RecordedCall:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
-
-
-@dataclass(frozen=True)
-class RawAnswer:
-    """An HTTP answer served instead of the Bot API's (what a proxy in front may send)."""
-
-    status: int
-    body: bytes = b""
-    content_type: str | None = None
-
-    def response(self) -> web.Response:
-        response = web.Response(status=self.status, body=self.body)
-        if self.content_type is None:
-            response.headers.popall("Content-Type", None)
-        else:
-            response.content_type = self.content_type
-        return response
-
-
-HTML_502 = RawAnswer(502, b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", "text/html")
-EMPTY_504 = RawAnswer(504)
 
 
 @dataclass
