@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import ALLOWED_USER, STRANGER, AskFn
 from tests.e2e.gateway_process import GatewayProcess
-from tests.fakes._server import EMPTY_504, HTML_502
+from tests.fakes._server import EMPTY_504, HTML_502, RawAnswer
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -39,22 +41,16 @@ async def test_poison_update_from_the_owner_is_skipped_and_logged_without_conten
     assert SECRET_TEXT not in output and "origin-detail-77" not in output and "paid_broadcast" not in output
 
 
-async def test_send_answered_by_a_502_html_page_is_delivered_once(
-    gateway: GatewayProcess, ask: AskFn, telegram: FakeTelegram
+@pytest.mark.parametrize(
+    "answers", [(HTML_502,), (EMPTY_504, EMPTY_504)], ids=["502-html-page", "empty-504-twice"]
+)
+async def test_send_answered_by_a_5xx_without_api_body_is_retried_and_delivered_once(
+    gateway: GatewayProcess, ask: AskFn, telegram: FakeTelegram, answers: tuple[RawAnswer, ...]
 ) -> None:
-    telegram.fail_next("sendMessage", HTML_502)
+    telegram.fail_next("sendMessage", *answers)
     assert await ask("through the proxy") == "echo: through the proxy"
-    assert len(telegram.calls_to("sendMessage")) == 2
+    assert len(telegram.calls_to("sendMessage")) == len(answers) + 1
     assert [m.text for m in telegram.sent_to(ALLOWED_USER)] == ["echo: through the proxy"]
-
-
-async def test_send_answered_by_an_empty_504_is_retried(
-    gateway: GatewayProcess, ask: AskFn, telegram: FakeTelegram
-) -> None:
-    telegram.fail_next("sendMessage", EMPTY_504, EMPTY_504)
-    assert await ask("slow front end") == "echo: slow front end"
-    assert len(telegram.calls_to("sendMessage")) == 3
-    assert [m.text for m in telegram.sent_to(ALLOWED_USER)] == ["echo: slow front end"]
 
 
 async def test_flood_control_on_typing_does_not_hold_the_reply(
