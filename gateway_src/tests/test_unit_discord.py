@@ -7,13 +7,8 @@ import sys
 
 import discord
 
-from picoclaw_gateway.channels.discord import (
-    DiscordChannel,
-    _Client,
-    is_allowed,
-    minimal_intents,
-    strip_mention,
-)
+from picoclaw_gateway.channels.base import is_allowed
+from picoclaw_gateway.channels.discord import DiscordChannel, _Client, minimal_intents, strip_mention
 from picoclaw_gateway.config import ChannelConfig
 
 TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from picoclaw_gateway.agent.loop import AgentLoop
 from picoclaw_gateway.agent.tools import build_registry
 from picoclaw_gateway.channels.base import Channel, IncomingMessage, OnMessage
-from picoclaw_gateway.config import ExecConfig, LLMConfig
-from picoclaw_gateway.core import ChatRouter
+from picoclaw_gateway.config import ChannelConfig, ExecConfig, LLMConfig
+from picoclaw_gateway.core import ChatCore
 from picoclaw_gateway.providers.openai_compat import OpenAICompatProvider
+from picoclaw_gateway.router import ChatRouter
 from picoclaw_gateway.sessions import SessionStore
 from tests.conftest import OPENROUTER_KEY
 from tests.fakes import llm_script
@@ -26,21 +25,14 @@ class InMemoryChannel(Channel):
     name = "telegram"
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(ChannelConfig("telegram", "unused"))
         self.sent: list[tuple[str, str, float]] = []
 
     async def run(self, on_message: OnMessage) -> None:
         await asyncio.Event().wait()
 
-    async def send(self, chat_id: str, text: str) -> None:
+    async def send_chunk(self, chat_id: str, text: str) -> None:
         self.sent.append((chat_id, text, time.monotonic()))
-
-    @contextlib.asynccontextmanager
-    async def typing(self, chat_id: str) -> AsyncIterator[None]:
-        yield
-
-    async def stop(self) -> None:
-        pass
 
     async def wait_sent(self, count: int, wait_s: float = 10) -> None:
         deadline = time.monotonic() + wait_s
@@ -55,12 +47,12 @@ def make_router(
     provider = OpenAICompatProvider(LLMConfig("openrouter", OPENROUTER_KEY, "m", fake.base_url + "/api/v1"))
     agent = AgentLoop(provider, build_registry(workspace, ExecConfig()), "sys", 5)
     channel = InMemoryChannel()
-    router = ChatRouter(agent, SessionStore(workspace, 50), {"telegram": channel}, idle_timeout_s=0.3)
+    router = ChatRouter(ChatCore(agent, SessionStore(workspace, 50)), idle_timeout_s=0.3)
     return router, channel, provider
 
 
-def msg(chat: str, text: str) -> IncomingMessage:
-    return IncomingMessage("telegram", chat, "42", text)
+def msg(channel: Channel, chat: str, text: str) -> IncomingMessage:
+    return IncomingMessage(channel, chat, "42", text)
 
 
 async def test_slow_chat_does_not_block_another_and_order_is_kept(
@@ -68,9 +60,9 @@ async def test_slow_chat_does_not_block_another_and_order_is_kept(
 ) -> None:
     openai_fake.script.add(llm_script.text("slow answer", delay_s=1.5), match="slow", times=1)
     router, channel, provider = make_router(openai_fake, tmp_path)
-    await router.submit(msg("A", "slow question"))
-    await router.submit(msg("A", "second in A"))
-    await router.submit(msg("B", "quick in B"))
+    await router.submit(msg(channel, "A", "slow question"))
+    await router.submit(msg(channel, "A", "second in A"))
+    await router.submit(msg(channel, "B", "quick in B"))
     await channel.wait_sent(3)
     order = [(chat, text) for chat, text, _ in channel.sent]
     assert order[0] == ("B", "echo: quick in B"), "B was not held up by A's slow answer"
@@ -81,9 +73,9 @@ async def test_slow_chat_does_not_block_another_and_order_is_kept(
 
 async def test_history_commands_and_idle_worker_exit(openai_fake: FakeOpenAI, tmp_path: Path) -> None:
     router, channel, provider = make_router(openai_fake, tmp_path)
-    await router.submit(msg("A", "remember me"))
+    await router.submit(msg(channel, "A", "remember me"))
     await channel.wait_sent(1)
-    await router.submit(msg("A", "again"))
+    await router.submit(msg(channel, "A", "again"))
     await channel.wait_sent(2)
     # The second request carried the first exchange as history.
     contents = [m["content"] for m in openai_fake.script.requests[-1].body["messages"]]
@@ -91,13 +83,13 @@ async def test_history_commands_and_idle_worker_exit(openai_fake: FakeOpenAI, tm
     await asyncio.sleep(0.6)
     assert router.active_chats == 0, "idle worker exited"
     # History survives the worker (and a restart): it is on disk.
-    await router.submit(msg("A", "third"))
+    await router.submit(msg(channel, "A", "third"))
     await channel.wait_sent(3)
     assert len(openai_fake.script.requests[-1].body["messages"]) == 6
-    await router.submit(msg("A", "/reset"))
-    await router.submit(msg("A", "/help"))
-    await router.submit(msg("A", "/start@PicoBot"))
-    await router.submit(msg("A", "fresh"))
+    await router.submit(msg(channel, "A", "/reset"))
+    await router.submit(msg(channel, "A", "/help"))
+    await router.submit(msg(channel, "A", "/start@PicoBot"))
+    await router.submit(msg(channel, "A", "fresh"))
     await channel.wait_sent(7)
     texts = [t for _, t, _ in channel.sent[3:]]
     assert texts[0].startswith("History cleared")
@@ -110,7 +102,7 @@ async def test_history_commands_and_idle_worker_exit(openai_fake: FakeOpenAI, tm
 async def test_shutdown_finishes_in_flight_turn(openai_fake: FakeOpenAI, tmp_path: Path) -> None:
     openai_fake.script.add(llm_script.text("done late", delay_s=0.5), times=1)
     router, channel, provider = make_router(openai_fake, tmp_path)
-    await router.submit(msg("A", "work"))
+    await router.submit(msg(channel, "A", "work"))
     await asyncio.sleep(0.1)
     await router.shutdown(5)
     assert [t for _, t, _ in channel.sent] == ["done late"]

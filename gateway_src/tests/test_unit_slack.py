@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from picoclaw_gateway.channels.slack import RecentKeys, chat_for, is_allowed, reply_chunks, slack_unescape
+from picoclaw_gateway.channels.base import is_allowed
+from picoclaw_gateway.channels.slack import RecentKeys, chat_for, reply_chunks, slack_unescape
 
 
 def test_recent_keys_detect_repeats_and_stay_bounded() -> None:

@@ -76,3 +76,35 @@ async def test_typing_repeats_while_working_and_long_replies_split_in_order(tele
     sent = [m.text for m in telegram.sent_to(42)]
     assert len(sent) > 1 and "\n".join(sent) == reply
     await channel.close()
+
+
+async def test_an_update_is_acknowledged_only_after_on_message_returned(telegram: FakeTelegram) -> None:
+    channel = channel_for(telegram)
+    taking = asyncio.Event()
+    release = asyncio.Event()
+    attempts: list[str] = []
+
+    async def on_message(message: IncomingMessage) -> None:
+        attempts.append(message.text)
+        if len(attempts) == 1:
+            raise OSError("journal disk full")  # not taken: must come again
+        taking.set()
+        await release.wait()
+
+    task = asyncio.create_task(channel.run(on_message))
+    update_id = await telegram.push_update(42, "keep me")
+    await asyncio.wait_for(taking.wait(), 10)
+    assert attempts == ["keep me", "keep me"], "a failed on_message leaves the update to be fetched again"
+    assert telegram.confirmed_below() <= update_id, "not acknowledged while on_message runs"
+    release.set()
+    for _ in range(200):
+        if telegram.confirmed_below() > update_id:
+            break
+        await asyncio.sleep(0.02)
+    assert telegram.confirmed_below() > update_id
+    assert attempts == ["keep me", "keep me"], "taken once it was acknowledged"
+    await channel.stop()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await channel.close()

@@ -8,13 +8,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from picoclaw_gateway import lean_imports
 from picoclaw_gateway.config import ConfigError, GatewayConfig, load_config
+from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+
+if TYPE_CHECKING:
+    from picoclaw_gateway.channels.base import Channel
+    from picoclaw_gateway.router import ChatRouter
 
 lean_imports.apply()
 
@@ -63,9 +69,10 @@ class Gateway:
         from picoclaw_gateway.agent.loop import AgentLoop
         from picoclaw_gateway.agent.tools import build_registry
         from picoclaw_gateway.channels import create_channel
-        from picoclaw_gateway.core import ChatRouter
+        from picoclaw_gateway.core import ChatCore
         from picoclaw_gateway.health import HealthServer
         from picoclaw_gateway.providers import create_provider
+        from picoclaw_gateway.router import ChatRouter
         from picoclaw_gateway.sessions import SessionStore
 
         cfg = self.config
@@ -75,7 +82,7 @@ class Gateway:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
 
-        channels = {}
+        channels: dict[str, Channel] = {}
         for index, channel_cfg in enumerate(cfg.channels):
             try:
                 channel = create_channel(channel_cfg)
@@ -123,7 +130,7 @@ class Gateway:
             cfg.agent.system_prompt,
             cfg.agent.max_tool_iterations,
         )
-        router = ChatRouter(agent, SessionStore(cfg.workspace, cfg.agent.history_limit), channels)
+        router = ChatRouter(ChatCore(agent, SessionStore(cfg.workspace, cfg.agent.history_limit)))
         channel_tasks = [
             asyncio.create_task(self._supervise(channel, router), name=f"channel-{name}")
             for name, channel in channels.items()
@@ -146,14 +153,13 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
         await router.shutdown(SHUTDOWN_GRACE_S)
-        for closer in (provider.close, *(getattr(c, "close", None) for c in channels.values()), health.close):
-            if closer is not None:
-                with contextlib.suppress(Exception):
-                    await closer()
+        for closer in (provider.close, *(c.close for c in channels.values()), health.close):
+            with contextlib.suppress(Exception):
+                await closer()
         log.info("stopped")
         return 0
 
-    async def _supervise(self, channel, router) -> None:  # type: ignore[no-untyped-def]
+    async def _supervise(self, channel: Channel, router: ChatRouter) -> None:
         """A channel's run() handles its own errors; this restarts it if it still dies."""
         while not self._stop.is_set():
             try:
@@ -166,7 +172,7 @@ class Gateway:
                 log.exception("channel %s crashed; restarting in 5 s", channel.name)
                 await asyncio.sleep(5)
 
-    async def _housekeeping(self, trim) -> None:  # type: ignore[no-untyped-def]
+    async def _housekeeping(self, trim: Callable[[], object]) -> None:
         while True:
             await asyncio.sleep(HOUSEKEEPING_INTERVAL_S)
             trim()
@@ -203,7 +209,7 @@ async def _agent_once(config: GatewayConfig, message: str) -> int:
 
 
 def run_agent_once(config_path: str, workspace: str, message: str) -> int:
-    loaded = _load(config_path, workspace, int(os.environ.get("PICOCLAW_HEALTH_PORT", "18790") or 18790))
+    loaded = _load(config_path, workspace, DEFAULT_HEALTH_PORT)  # the agent command listens on no port
     if isinstance(loaded, int):
         return loaded
     return asyncio.run(_agent_once(loaded, message))

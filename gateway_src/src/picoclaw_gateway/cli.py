@@ -10,9 +10,10 @@ import argparse
 import os
 import sys
 
+from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+
 DEFAULT_CONFIG = "/config/config.json"
 DEFAULT_WORKSPACE = "/workspace"
-DEFAULT_HEALTH_PORT = 18790
 
 
 def _health_port(value: str) -> int:

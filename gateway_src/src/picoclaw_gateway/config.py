@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+
 
 class ConfigError(Exception):
     """The config file is invalid; `problems` holds one printable line per problem."""
@@ -57,7 +59,7 @@ class GatewayConfig:
     agent: AgentConfig
     exec: ExecConfig
     workspace: Path
-    health_port: int = 18790
+    health_port: int = DEFAULT_HEALTH_PORT
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
@@ -69,7 +71,9 @@ class GatewayConfig:
         return [v for v in values if v]
 
 
-def from_normalized(data: dict[str, Any], workspace: str | Path, health_port: int = 18790) -> GatewayConfig:
+def from_normalized(
+    data: dict[str, Any], workspace: str | Path, health_port: int = DEFAULT_HEALTH_PORT
+) -> GatewayConfig:
     llm = data["llm"]
     agent = data["agent"]
     exec_cfg = data["tools"]["exec"]
@@ -110,7 +114,7 @@ def from_normalized(data: dict[str, Any], workspace: str | Path, health_port: in
 
 
 def load_config(
-    path: str, workspace: str | Path, health_port: int = 18790
+    path: str, workspace: str | Path, health_port: int = DEFAULT_HEALTH_PORT
 ) -> tuple[GatewayConfig, list[str]]:
     """Validate and load; returns (config, warning lines). Raises ConfigError when invalid."""
     from picoclaw_gateway.config_validator import validate_file

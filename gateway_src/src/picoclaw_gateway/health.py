@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+DEFAULT_HEALTH_PORT = 18790  # the one place it is written: cli, config and the image's healthcheck read it
+
 # Returns (ready, reason).
 ReadinessProbe = Callable[[], tuple[bool, str]]
 

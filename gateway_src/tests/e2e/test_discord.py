@@ -17,6 +17,7 @@ from tests.conftest import BOT_TOKEN, OPENROUTER_KEY
 from tests.e2e.conftest import LaunchGateway, openrouter_llm
 from tests.e2e.gateway_process import GATEWAY_SRC, GatewayProcess, free_port, gateway_env
 from tests.fakes import llm_script
+from tests.fakes._server import HTML_502, RawAnswer
 from tests.fakes.discord_api import MAX_MESSAGE_CHARS, FakeDiscord
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.telegram_api import FakeTelegram
@@ -271,3 +272,50 @@ async def test_rejected_token_keeps_gateway_up_but_not_ready(
         assert channel["token"] not in gateway.output()
     finally:
         assert await gateway.stop() == 0
+
+
+# A forward whose snapshot has a shape newer than our discord.py (no embeds/attachments lists).
+NEWER_FORWARD = {
+    "message_reference": {"type": 1, "channel_id": "1", "message_id": "2"},
+    "message_snapshots": [{"message": {"type": 0, "content": "snapshot-secret-83"}}],
+}
+
+
+async def test_unparsable_messages_never_break_the_session(
+    start: Start, ask: Ask, discord_fake: FakeDiscord, openai_fake: FakeOpenAI
+) -> None:
+    gateway = await start()
+    await discord_fake.push_message(STRANGER, "stranger-secret-41", extra=NEWER_FORWARD)
+    owner = await discord_fake.push_message(ALLOWED, "owner-secret-67", extra=NEWER_FORWARD)
+    assert await ask("after the poison") == "echo: after the poison"
+    assert [r.last_user_text for r in openai_fake.script.requests] == ["after the poison"]
+    assert len(discord_fake.identifies) == 1 and not discord_fake.resumes, "the session was never dropped"
+    output = gateway.output()
+    assert f"unauthorized discord user id={STRANGER}" in output
+    assert f"skipped discord MESSAGE_CREATE event id={owner['id']} that discord.py cannot parse" in output
+    assert output.count("cannot parse") == 1, "a stranger's message is dropped before it is parsed"
+    assert "secret-" not in output
+
+
+async def test_send_answered_by_a_503_or_a_502_html_page_is_delivered_once(
+    start: Start, ask: Ask, discord_fake: FakeDiscord
+) -> None:
+    await start()
+    unavailable = RawAnswer(503, b'{"message": "upstream unavailable"}', "application/json")
+    discord_fake.fail_next("/messages", unavailable, HTML_502)
+    assert await ask("through the proxy") == "echo: through the proxy"
+    posts = [
+        path for method, path, _ in discord_fake.rest_calls if method == "POST" and path.endswith("/messages")
+    ]
+    assert len(posts) == 3
+    assert [m.content for m in discord_fake.sent_to(ALLOWED)] == ["echo: through the proxy"]
+
+
+async def test_rate_limited_typing_does_not_hold_the_reply(
+    start: Start, ask: Ask, discord_fake: FakeDiscord
+) -> None:
+    await start()
+    discord_fake.flood_typing(retry_after=15)
+    assert await ask("quick please", wait_s=30) == "echo: quick please"
+    [reply] = discord_fake.sent_to(ALLOWED)
+    assert reply.at < discord_fake.typing_flood_until, "the reply came while typing was still rate limited"

@@ -17,6 +17,7 @@ from tests.conftest import BOT_TOKEN, OPENROUTER_KEY
 from tests.e2e.conftest import LaunchGateway, openrouter_llm
 from tests.e2e.gateway_process import GATEWAY_SRC, GatewayProcess, free_port, gateway_env
 from tests.fakes import llm_script
+from tests.fakes._server import EMPTY_504, HTML_502
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import MAX_TEXT_CHARS, FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
@@ -299,3 +300,34 @@ async def test_rejected_app_token_keeps_gateway_up_but_not_ready(
         assert channel["app_token"] not in gateway.output()
     finally:
         assert await gateway.stop() == 0
+
+
+def rich_text_dm(user: str, secret: str, ts: str) -> dict[str, Any]:
+    """A DM whose text is an object: a shape the gateway cannot read as a message."""
+    return {"type": "message", "channel_type": "im", "channel": DM, "user": user, "ts": ts,
+            "text": {"rich": secret}}  # fmt: skip
+
+
+async def test_undecodable_events_are_acknowledged_and_skipped(
+    start: Start, ask: Ask, slack_fake: FakeSlack, openai_fake: FakeOpenAI
+) -> None:
+    gateway = await start()
+    stranger = await slack_fake.push_event(rich_text_dm(STRANGER, "stranger-secret-31", slack_fake.new_ts()))
+    owner = await slack_fake.push_event(rich_text_dm(ALLOWED, "owner-secret-59", slack_fake.new_ts()))
+    assert await ask("after the poison") == "echo: after the poison"
+    assert [r.last_user_text for r in openai_fake.script.requests] == ["after the poison"]
+    acked = await slack_fake.wait_for_acks(3)
+    assert {slack_fake.envelope_of(e)["envelope_id"] for e in (stranger, owner)} <= set(acked)
+    output = gateway.output()
+    assert f"skipped slack envelope {slack_fake.envelope_of(owner)['envelope_id']} (events_api)" in output
+    assert "stranger-secret-31" not in output and "owner-secret-59" not in output
+
+
+async def test_post_answered_by_a_502_html_page_then_an_empty_504_is_delivered_once(
+    start: Start, ask: Ask, slack_fake: FakeSlack
+) -> None:
+    await start()
+    slack_fake.fail_next("chat.postMessage", HTML_502, EMPTY_504)
+    assert await ask("through the proxy") == "echo: through the proxy"
+    assert len([m for m, _ in slack_fake.calls if m == "chat.postMessage"]) == 3
+    assert [p.text for p in slack_fake.posted_to(DM)] == ["echo: through the proxy"]

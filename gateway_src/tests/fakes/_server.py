@@ -6,12 +6,34 @@ import asyncio
 import contextlib
 import signal
 import socket
+from dataclasses import dataclass
 from typing import Self
 
 from aiohttp import web
 
 # Which fake an app is, for the standalone "listening NAME URL" line.
 FAKE_NAME = web.AppKey("fake_name", str)
+
+
+@dataclass(frozen=True)
+class RawAnswer:
+    """An HTTP answer served instead of the Bot API's (what a proxy in front may send)."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+
+    def response(self) -> web.Response:
+        response = web.Response(status=self.status, body=self.body)
+        if self.content_type is None:
+            response.headers.popall("Content-Type", None)
+        else:
+            response.content_type = self.content_type
+        return response
+
+
+HTML_502 = RawAnswer(502, b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>", "text/html")
+EMPTY_504 = RawAnswer(504)
 
 
 class RunningServer:

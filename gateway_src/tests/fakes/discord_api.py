@@ -6,7 +6,9 @@ GET /gateway/bot, GET /users/@me, GET /oauth2/applications/@me, POST /channels/{
 discord.py requires to tell a Discord limit from a Cloudflare ban).
 Gateway (GET /gateway, JSON text frames): HELLO (op 10) -> IDENTIFY (op 2) -> READY dispatch;
 heartbeat (op 1) -> ACK (op 11); RESUME (op 6) -> replays missed dispatches, then RESUMED.
-Control, in-process: push_message(), wait_for_sent(), drop_socket(), rate_limit_next_sends().
+Control, in-process: push_message() (extra message fields, any shape), wait_for_sent(), drop_socket(),
+rate_limit_next_sends(), flood_typing() (every typing call answers 429 until its window closes),
+fail_next() (scripted raw answers for a REST path ending, such as a proxy's HTML 502 or a 503).
 Control over HTTP: POST /_control/message {"user_id", "text", "channel_id"?, "guild_id"?, "mention"?},
 GET /_control/sent?channel_id=&count=&timeout= (408 if not reached), POST /_control/drop,
 POST /_control/rate_limit {"count", "retry_after"}.
@@ -27,7 +29,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
 
 MAX_MESSAGE_CHARS = 2000
 BOT_ID = 900000000000000001
@@ -111,6 +113,8 @@ class FakeDiscord(FakeServer):
         self.resumes: list[dict[str, Any]] = []
         self.rate_limit_remaining = 0
         self.rate_limit_retry_after = 1.0
+        self.typing_flood_until = 0.0  # monotonic end of the typing 429 window
+        self.raw_answers: dict[str, list[RawAnswer]] = {}  # REST path ending -> answers served next
         self.session: Session | None = None
         self._ws: web.WebSocketResponse | None = None
         self._ready = asyncio.Event()  # set while a client is identified/resumed on the socket
@@ -145,14 +149,23 @@ class FakeDiscord(FakeServer):
 
     async def push_message(
         self, user_id: int, content: str, channel_id: int | None = None, guild_id: int | None = None,
-        mention_bot: bool = False,
+        mention_bot: bool = False, extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Dispatch MESSAGE_CREATE (DM channel = user id by default); queued while disconnected."""
         channel_id = user_id if channel_id is None else channel_id
         mentions = (self.bot_user,) if mention_bot else ()
         data = message_payload(channel_id, _user(user_id, f"user{user_id}"), content, guild_id, mentions)
+        data.update(extra or {})
         await self._dispatch("MESSAGE_CREATE", data)
         return data
+
+    def flood_typing(self, retry_after: float) -> None:
+        """Every POST /channels/{id}/typing answers 429 (remaining seconds) for retry_after s."""
+        self.typing_flood_until = time.monotonic() + retry_after
+
+    def fail_next(self, path_ending: str, *answers: RawAnswer) -> None:
+        """The next REST calls whose path ends with `path_ending` get these raw answers, one each."""
+        self.raw_answers.setdefault(path_ending, []).extend(answers)
 
     def rate_limit_next_sends(self, count: int, retry_after: float = 1.0) -> None:
         self.rate_limit_remaining, self.rate_limit_retry_after = count, retry_after
@@ -272,6 +285,9 @@ class FakeDiscord(FakeServer):
             self._changed.notify_all()
         if request.headers.get("Authorization") != f"Bot {self.token}":
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+        for ending, answers in self.raw_answers.items():
+            if answers and path.endswith(ending):
+                return answers.pop(0).response()
         parts = path.strip("/").split("/")
         if request.method == "GET" and path == "/gateway/bot":
             limits = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
@@ -286,6 +302,9 @@ class FakeDiscord(FakeServer):
             channel_id = int(parts[1])
             if parts[2] == "typing":
                 self.typing.append((channel_id, time.monotonic()))
+                remaining = self.typing_flood_until - time.monotonic()
+                if remaining > 0:
+                    return self._rate_limited(round(remaining, 3))
                 return web.Response(status=204)
             if parts[2] == "messages":
                 return await self._create_message(request, channel_id)
@@ -294,11 +313,7 @@ class FakeDiscord(FakeServer):
     async def _create_message(self, request: web.Request, channel_id: int) -> web.Response:
         if self.rate_limit_remaining > 0:
             self.rate_limit_remaining -= 1
-            body = {"message": "You are being rate limited.", "retry_after": self.rate_limit_retry_after,
-                    "global": False}  # fmt: skip
-            headers = {"Via": "1.1 google", "Retry-After": str(self.rate_limit_retry_after),
-                       "X-RateLimit-Scope": "user"}  # fmt: skip
-            return _json(body, status=429, headers=headers)
+            return self._rate_limited(self.rate_limit_retry_after)
         data = await request.json()
         content = str(data.get("content") or "")
         if not content.strip() or len(content) > MAX_MESSAGE_CHARS:
@@ -310,6 +325,12 @@ class FakeDiscord(FakeServer):
             self.sent.append(SentMessage(channel_id, content, int(payload["id"]), data))
             self._changed.notify_all()
         return _json(payload)
+
+    @staticmethod
+    def _rate_limited(retry_after: float) -> web.Response:
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
+        headers = {"Via": "1.1 google", "Retry-After": str(retry_after), "X-RateLimit-Scope": "user"}
+        return _json(body, status=429, headers=headers)
 
     def _application(self) -> dict[str, Any]:
         return {

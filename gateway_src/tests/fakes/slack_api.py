@@ -5,8 +5,9 @@ auth.test (bot token), apps.connections.open (app token -> ws URL), chat.postMes
 text over 4,000 chars is refused as msg_too_long), scripted 429 with Retry-After.
 Socket Mode (GET /socket?ticket=...): sends {"type": "hello"}, then events_api envelopes; records
 every ack ({"envelope_id": ...}). Envelopes pushed while no socket is open wait for the next one.
-Control, in-process: push_dm(), push_mention(), push_event(), redeliver(), wait_for_sent(),
-wait_for_acks(), drop_socket(), rate_limit_next_posts().
+Control, in-process: push_dm(), push_mention(), push_event() (any event shape), redeliver(),
+wait_for_sent(), wait_for_acks(), drop_socket(), rate_limit_next_posts(), fail_next() (scripted raw
+answers such as a proxy's HTML 502 or an empty 504).
 Control over HTTP: POST /_control/dm {"user", "text", "channel"?}, POST /_control/mention {"user", "text",
 "channel", "thread_ts"?, "also_as_message"?}, GET /_control/sent?channel=&count=&timeout= (408 if not
 reached), GET /_control/acks, POST /_control/drop.
@@ -27,7 +28,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
 
 MAX_TEXT_CHARS = 4000
 BOT_USER = "UBOT0PICO1"
@@ -54,6 +55,7 @@ class FakeSlack(FakeServer):
         self.rate_limit_remaining = 0
         self.rate_limit_retry_after = 1
         self._pending: list[dict[str, Any]] = []  # envelopes waiting for a socket
+        self.raw_answers: dict[str, list[RawAnswer]] = {}  # method -> answers served next, in order
         self._ws: web.WebSocketResponse | None = None
         self._ws_transport: asyncio.BaseTransport | None = None
         self._connected = asyncio.Event()
@@ -157,6 +159,14 @@ class FakeSlack(FakeServer):
         if transport is not None:
             transport.abort()
 
+    def fail_next(self, method: str, *answers: RawAnswer) -> None:
+        """The next calls of `method` get these raw answers, one each, before normal service resumes."""
+        self.raw_answers.setdefault(method, []).extend(answers)
+
+    def envelope_of(self, event_id: str) -> dict[str, Any]:
+        """The last envelope sent for `event_id`."""
+        return [e for e in self.sent_envelopes if e["payload"]["event_id"] == event_id][-1]
+
     def rate_limit_next_posts(self, count: int, retry_after: int = 1) -> None:
         self.rate_limit_remaining, self.rate_limit_retry_after = count, retry_after
 
@@ -228,6 +238,8 @@ class FakeSlack(FakeServer):
         async with self._changed:
             self.calls.append((method, time.monotonic()))
             self._changed.notify_all()
+        if self.raw_answers.get(method):
+            return self.raw_answers[method].pop(0).response()
         params: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json":
             params.update(await request.json())

@@ -6,7 +6,10 @@ Implements getMe, getUpdates (long polling honouring offset/limit/timeout/allowe
 sendMessage (real 4096-char limit), sendChatAction, editMessageText, deleteMessage, deleteWebhook,
 getWebhookInfo, get/set/deleteMyCommands, getFile, close, logOut, plus scripted flood control.
 
-Control, in-process: push_update(), wait_for_sent(), calls_to(), flood_next_sends().
+Control, in-process: push_update() (extra message fields, e.g. a forward_origin newer than the
+gateway's aiogram), wait_for_sent(), calls_to(), flood_next_sends(), flood_method() (every call
+of a method answers 429 until its retry_after window closes), fail_next() (scripted raw
+answers such as a proxy's HTML 502 or an empty 504).
 Control over HTTP: POST /_control/updates {"user_id","chat_id"?,"text"}, GET /_control/sent?count=&
 chat_id=&timeout=, GET /_control/calls?method=, POST /_control/flood {"count","retry_after"},
 POST /_control/reset.
@@ -28,7 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes._server import FAKE_NAME, FakeServer, RunningServer, serve_forever
+from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
 
 MAX_MESSAGE_UTF16 = 4096
 # Parameters the real API takes as JSON-serialized strings inside form bodies.
@@ -111,6 +114,8 @@ class FakeTelegram(FakeServer):
         self.flood_retry_after = 1
         self.files: dict[str, bytes] = {}
         self.get_updates_status: int | None = None  # e.g. 502: every getUpdates fails until None
+        self.flood_until: dict[str, float] = {}  # method -> end of its 429 window (monotonic)
+        self.raw_answers: dict[str, list[RawAnswer]] = {}  # method -> answers served next, in order
         self._next_update_id = 1000
         self._next_message_id: dict[int, int] = {}
         self._poll_generation = 0
@@ -151,8 +156,11 @@ class FakeTelegram(FakeServer):
         await super().close()
 
     # ---- control (in-process) --------------------------------------------------------------
-    async def push_update(self, user_id: int, text: str, chat_id: int | None = None) -> int:
-        """Queue a text message from `user_id` in `chat_id` (private chat by default)."""
+    async def push_update(
+        self, user_id: int, text: str, chat_id: int | None = None, extra: dict[str, Any] | None = None
+    ) -> int:
+        """Queue a text message from `user_id` in `chat_id` (private chat by default); `extra`
+        fields are added to the message as they are (any shape, like a newer Bot API's)."""
         chat_id = user_id if chat_id is None else chat_id
         user = {"id": user_id, "is_bot": False, "first_name": f"user{user_id}", "language_code": "en"}
         async with self._changed:
@@ -168,6 +176,7 @@ class FakeTelegram(FakeServer):
             command = re.match(r"/\w+(@\w+)?", text)
             if command:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command.group())}]
+            message.update(extra or {})
             self.pending.append({"update_id": update_id, "message": message})
             self.pushed_at[update_id] = time.monotonic()
             self._changed.notify_all()
@@ -203,6 +212,19 @@ class FakeTelegram(FakeServer):
         """The next `count` sendMessage calls answer 429 with parameters.retry_after."""
         self.flood_remaining, self.flood_retry_after = count, retry_after
 
+    def flood_method(self, method: str, retry_after: int) -> None:
+        """Every call of `method` answers 429 (remaining seconds as retry_after) for retry_after s."""
+        self.flood_until[method] = time.monotonic() + retry_after
+
+    def fail_next(self, method: str, *answers: RawAnswer) -> None:
+        """The next calls of `method` get these raw answers, one each, before normal service resumes."""
+        self.raw_answers.setdefault(method, []).extend(answers)
+
+    def confirmed_below(self) -> int:
+        """The highest offset a getUpdates has sent: every update below it is acknowledged."""
+        offsets = [int(c.params.get("offset") or 0) for c in self.calls_to("getUpdates")]
+        return max(offsets, default=0)
+
     def reset(self) -> None:
         self.pending.clear()
         self.calls.clear()
@@ -224,6 +246,15 @@ class FakeTelegram(FakeServer):
             description = "Bad Gateway" if self.get_updates_status == 502 else "scripted getUpdates failure"
             body = {"ok": False, "error_code": self.get_updates_status, "description": description}
             return web.json_response(body, status=self.get_updates_status)
+        if self.raw_answers.get(method):
+            return self.raw_answers[method].pop(0).response()
+        remaining = self.flood_until.get(method, 0.0) - time.monotonic()
+        if remaining > 0:
+            retry_after = max(1, round(remaining))
+            description = f"Too Many Requests: retry after {retry_after}"
+            parameters = {"retry_after": retry_after}
+            body = {"ok": False, "error_code": 429, "description": description, "parameters": parameters}
+            return web.json_response(body, status=429)
         handler = self._methods.get(method)
         if handler is None:
             return web.json_response(

@@ -10,7 +10,7 @@ import httpx
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
@@ -81,9 +81,17 @@ class HttpxSession(BaseSession):
             raise TelegramNetworkError(method=method, message="Request timeout error") from exc
         except httpx.HTTPError as exc:
             raise TelegramNetworkError(method=method, message=f"{type(exc).__name__}: {exc}") from exc
-        checked = self.check_response(
-            bot=bot, method=method, status_code=response.status_code, content=response.text
-        )
+        try:
+            checked = self.check_response(
+                bot=bot, method=method, status_code=response.status_code, content=response.text
+            )
+        except ClientDecodeError as exc:
+            if response.status_code < 500:
+                raise
+            # A proxy's HTML page or an empty 502/504: a server error like any other, so it is retried.
+            raise TelegramServerError(
+                method=method, message=f"HTTP {response.status_code} without a Bot API answer"
+            ) from exc
         return cast(TelegramType, checked.result)
 
     async def stream_content(

@@ -1,16 +1,46 @@
-"""The small interface every chat channel implements."""
+"""What every chat channel shares; a platform subclass only speaks its protocol.
+
+Delivery contract of `Channel.run(on_message)`:
+- `on_message(msg)` is awaited for each authorized text message, one at a time, in the order the
+  platform delivered them.
+- The platform learns that a message was received only AFTER `on_message(msg)` has returned:
+  Telegram through the offset of the next getUpdates, Slack through the envelope ack. Discord has
+  no acknowledgement: there, receipt is the call of `on_message`.
+- If `on_message` raises, the message is not acknowledged: Telegram fetches it again after a
+  backoff, Slack redelivers the envelope. So a durable `on_message` (a journal) makes intake
+  at-least-once.
+- What cannot become a message (a stranger, a bot, an update the library cannot decode) is
+  acknowledged and skipped; it never blocks the messages behind it. Strangers are checked on the
+  raw sender id before any expensive decoding.
+"""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from picoclaw_gateway.channels.text_split import split_text
+from picoclaw_gateway.config import ChannelConfig
+
+log = logging.getLogger(__name__)
+
+NON_TEXT_REPLY = "I can only read text messages for now."
+EMPTY_REPLY = "(empty reply)"
+SEND_ATTEMPTS = 5
+MAX_BACKOFF_S = 30.0
+TYPING_INTERVAL_S = 4.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class IncomingMessage:
-    channel: str  # channel type, e.g. "telegram"
+    channel: Channel  # the channel it came from, and where the answer goes
     chat_id: str
     user_id: str
     text: str
@@ -19,13 +49,33 @@ class IncomingMessage:
 OnMessage = Callable[[IncomingMessage], Awaitable[None]]
 
 
-class Channel(abc.ABC):
-    name: str
+def is_allowed(allowed_users: tuple[str, ...], user_id: int | str) -> bool:
+    """Entries are platform user ids (names can be changed and reused); empty = open bot."""
+    return not allowed_users or str(user_id) in allowed_users
 
-    def __init__(self) -> None:
+
+def backoff(failures: int) -> float:
+    """Exponential with jitter: ~0.5, 1, 2, 4 … s, at most MAX_BACKOFF_S."""
+    return min(MAX_BACKOFF_S, 2.0 ** min(failures, 6) / 2) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+class Channel(abc.ABC):
+    """A chat platform. Subclasses implement run() (receive) and send_chunk() (one message out)."""
+
+    name: str
+    message_limit: int = 4000  # per platform message, as counted by `length`
+    typing_interval_s: float | None = None  # None: the platform has no typing indicator
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.config = config
         self.ready = False
         self.not_ready_reason = "starting"
+        self._stopping = asyncio.Event()
+        self._background: set[asyncio.Task[None]] = set()
+        # FIFO: libraries that run a task per event still hand messages over in arrival order.
+        self._intake = asyncio.Lock()
 
+    # ---- readiness and lifecycle --------------------------------------------------------------
     def set_ready(self) -> None:
         self.ready = True
         self.not_ready_reason = ""
@@ -34,18 +84,126 @@ class Channel(abc.ABC):
         self.ready = False
         self.not_ready_reason = reason
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep, but wake up at once when stop() is called."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def stop(self) -> None:
+        """Stop receiving; run() returns soon after."""
+        self._stopping.set()
+
+    async def close(self) -> None:
+        """Release connections (after run() has returned)."""
+        self._stopping.set()
+        tasks = list(self._background)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     @abc.abstractmethod
     async def run(self, on_message: OnMessage) -> None:
-        """Connect and deliver authorized messages to `on_message` until stop() is called."""
+        """Connect and deliver authorized messages to `on_message` until stop(); see the module doc."""
 
-    @abc.abstractmethod
+    # ---- intake: the steps every platform shares ----------------------------------------------
+    def admit(self, user_id: int | str) -> bool:
+        """Authorization first: a stranger's message goes nowhere else (only their id is logged)."""
+        if is_allowed(self.config.allowed_users, user_id):
+            return True
+        log.info(
+            "ignored message from unauthorized %s user id=%s (add it to allowed_users to allow)",
+            self.name,
+            user_id,
+        )
+        return False
+
+    async def accept(self, on_message: OnMessage, chat_id: str, user_id: str, text: str) -> None:
+        """Hand an admitted sender's message over; a message without text gets a short notice."""
+        if not text:
+            # In the background: a notice is not a message, it must not hold up the acknowledgement.
+            self.spawn(self._send_quietly(chat_id, NON_TEXT_REPLY))
+            return
+        async with self._intake:
+            await on_message(IncomingMessage(channel=self, chat_id=chat_id, user_id=user_id, text=text))
+
+    def spawn(self, coro: Awaitable[None]) -> None:
+        """Run a side job that close() cancels if it is still running."""
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _send_quietly(self, chat_id: str, text: str) -> None:
+        try:
+            await self.send(chat_id, text)
+        except Exception as exc:
+            log.warning("%s: could not send a notice to chat %s: %s", self.name, chat_id, type(exc).__name__)
+
+    # ---- output ---------------------------------------------------------------------------------
+    def chunks(self, text: str) -> list[str]:
+        """The platform messages a reply becomes, in order."""
+        return split_text(text, self.message_limit)
+
     async def send(self, chat_id: str, text: str) -> None:
-        """Send a reply (split to the platform limit, in order)."""
+        """Send a reply (split to the platform limit, in order), retrying what is transient."""
+        for chunk in self.chunks(text) or [EMPTY_REPLY]:
+            await self.with_retries("send", lambda chunk=chunk: self.send_chunk(chat_id, chunk))
 
     @abc.abstractmethod
-    def typing(self, chat_id: str) -> AbstractAsyncContextManager[None]:
-        """Show a typing indicator while the body runs."""
+    async def send_chunk(self, chat_id: str, text: str) -> None:
+        """One platform message; raises what retry_delay() can classify."""
 
-    @abc.abstractmethod
-    async def stop(self) -> None:
-        """Stop receiving and release connections."""
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retrying after `exc` (a 429's retry_after, a 5xx's backoff), or None."""
+        return None
+
+    async def with_retries(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Bounded attempts; every wait the platform asks for (429 retry_after) is honoured."""
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                return await call()
+            except Exception as exc:
+                delay = self.retry_delay(exc, attempt)
+                if delay is None or attempt == SEND_ATTEMPTS:
+                    raise
+                log.warning("%s %s failed (%s); retrying in %.1f s", self.name, what, _brief(exc), delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    # ---- typing indicator (cosmetic: never delays an answer) -----------------------------------
+    async def send_typing(self, chat_id: str) -> float | None:
+        """Show "typing…" once; returns a pause the platform asked for (flood control), if any."""
+        return None
+
+    @contextlib.asynccontextmanager
+    async def typing(self, chat_id: str) -> AsyncIterator[None]:
+        """Repeat the indicator while the body runs. The body never waits for it: not at entry, not
+        for a flood-control pause, not at exit (an in-flight call finishes in the background)."""
+        if self.typing_interval_s is None:
+            yield
+            return
+        done = asyncio.Event()
+        self.spawn(self._keep_typing(chat_id, done, self.typing_interval_s))
+        try:
+            yield
+        finally:
+            done.set()  # an event, not cancel(): cancelling an in-flight request can spoil its connection
+
+    async def _keep_typing(self, chat_id: str, done: asyncio.Event, interval_s: float) -> None:
+        while not done.is_set():
+            try:
+                pause = await self.send_typing(chat_id)
+            except Exception as exc:
+                pause = None
+                log.debug("typing indicator failed: %s", _brief(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=max(interval_s, pause or 0.0))
+
+
+def _brief(exc: Any) -> str:
+    """Exception type and message for a log line (library messages carry no message content)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

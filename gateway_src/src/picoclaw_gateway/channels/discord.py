@@ -3,7 +3,12 @@
 Answers direct messages, and messages in server channels that mention the bot (the mention
 is stripped). Both carry their content without the privileged message_content intent, so
 the bot asks for none. discord.py honours REST rate limits (429 retry_after) and resumes
-the gateway session after the websocket drops.
+the gateway session after the websocket drops; sends that still fail with a 5xx are retried.
+
+Poison-proof intake: a MESSAGE_CREATE from a stranger is dropped on the raw author id before
+discord.py builds anything from it, and a gateway event discord.py cannot parse is logged (type
+and id, no content) and skipped instead of breaking the connection. Discord has no
+acknowledgement: a message is received when on_message has been called with it.
 
 Advanced, for tests and self-hosted proxies: `api_base` replaces the REST base
 (`https://discord.com/api/v10`); the gateway websocket URL then comes from GET /gateway/bot
@@ -17,15 +22,16 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import Callable
+from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from picoclaw_gateway.channels.base import Channel, IncomingMessage, OnMessage
-from picoclaw_gateway.channels.text_split import split_text
+from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.config import ChannelConfig
 
 log = logging.getLogger(__name__)
@@ -36,11 +42,10 @@ discord.VoiceClient.warn_dave = False
 
 MESSAGE_LIMIT = 2000
 RETRY_DELAY_S = 5.0
-
-
-def is_allowed(allowed_users: tuple[str, ...], user_id: int) -> bool:
-    """Entries are Discord user ids (snowflakes); empty = open bot."""
-    return not allowed_users or str(user_id) in allowed_users
+TYPING_INTERVAL_S = 8.0  # the indicator lasts ~10 s
+TYPING_TIMEOUT_S = 10.0
+# Parsed even if broken: without them the session itself is not usable (reconnecting is the fix).
+UNGUARDED_EVENTS = frozenset({"READY", "RESUMED"})
 
 
 def strip_mention(text: str, bot_id: int) -> str:
@@ -56,6 +61,13 @@ def minimal_intents() -> discord.Intents:
     return intents
 
 
+def _snowflake(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class _Client(discord.Client):
     def __init__(self, channel: DiscordChannel, proxy: str | None) -> None:
         super().__init__(
@@ -68,6 +80,43 @@ class _Client(discord.Client):
             proxy=proxy,
         )
         self._channel = channel
+        parsers = self._connection.parsers
+        for event, parse in list(parsers.items()):
+            if event not in UNGUARDED_EVENTS:
+                parsers[event] = self._guarded(event, parse)
+
+    def _guarded(self, event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        def guarded(data: Any) -> None:
+            if event == "MESSAGE_CREATE" and not self._wanted(data):
+                return
+            try:
+                parse(data)
+            except Exception as exc:
+                event_id = data.get("id") if isinstance(data, dict) else None
+                log.warning(
+                    "skipped discord %s event id=%s that discord.py cannot parse: %s",
+                    event,
+                    event_id,
+                    type(exc).__name__,
+                )
+
+        return guarded
+
+    def _wanted(self, data: Any) -> bool:
+        """The raw MESSAGE_CREATE gate: only an allowed user's DM or mention is decoded."""
+        if not isinstance(data, dict) or self.user is None:
+            return False
+        author = data.get("author")
+        author_id = _snowflake(author.get("id")) if isinstance(author, dict) else None
+        if author_id is None or author_id == self.user.id or author.get("bot"):
+            return False
+        mentions = data.get("mentions")
+        mentioned = isinstance(mentions, list) and any(
+            isinstance(m, dict) and _snowflake(m.get("id")) == self.user.id for m in mentions
+        )
+        if "guild_id" in data and not mentioned:
+            return False  # server chatter not addressed to the bot
+        return self._channel.admit(author_id)
 
     async def setup_hook(self) -> None:
         api_base = self._channel.config.api_base
@@ -93,19 +142,19 @@ class _Client(discord.Client):
 
 class DiscordChannel(Channel):
     name = "discord"
+    message_limit = MESSAGE_LIMIT
+    typing_interval_s = TYPING_INTERVAL_S
 
     def __init__(self, config: ChannelConfig) -> None:
-        super().__init__()
-        self.config = config
+        super().__init__(config)
         if config.api_base:
             Route.BASE = config.api_base.rstrip("/")
         self._client: _Client | None = None
         self._on_message: OnMessage | None = None
-        self._stopping = asyncio.Event()
 
     async def run(self, on_message: OnMessage) -> None:
         self._on_message = on_message
-        while not self._stopping.is_set():
+        while not self.stopping:
             client = self._client = _Client(self, self.config.proxy)
             try:
                 await client.start(self.config.token, reconnect=True)
@@ -114,11 +163,11 @@ class DiscordChannel(Channel):
             except discord.LoginFailure:
                 self.set_not_ready("discord rejected the bot token (401): check channels[].token")
                 log.error("discord rejected the bot token; retrying in 60 s")
-                await self._sleep(60.0)
+                await self.sleep(60.0)
             except discord.PrivilegedIntentsRequired:
                 self.set_not_ready("discord refused the intents")
                 log.error("discord refused the requested intents; retrying in 60 s")
-                await self._sleep(60.0)
+                await self.sleep(60.0)
             except Exception as exc:
                 self.set_not_ready(f"discord connection failed: {type(exc).__name__}")
                 log.warning(
@@ -127,75 +176,55 @@ class DiscordChannel(Channel):
                     RETRY_DELAY_S,
                     exc_info=not isinstance(exc, OSError | discord.HTTPException),
                 )
-                await self._sleep(RETRY_DELAY_S)
+                await self.sleep(RETRY_DELAY_S)
             finally:
                 if not client.is_closed():
                     with contextlib.suppress(Exception):
                         await client.close()
 
     async def dispatch(self, message: discord.Message) -> None:
+        """A message that passed the raw gate (allowed author, DM or mention), decoded."""
         client = self._client
         if client is None or client.user is None or self._on_message is None:
             return
-        author = message.author
-        if author.bot or author.id == client.user.id:
-            return
-        # A server the bot has not cached yet gives a PartialMessageable, not a guild: test for DMs.
-        is_dm = isinstance(message.channel, discord.DMChannel)
         mentioned = any(user.id == client.user.id for user in message.mentions)
-        if not is_dm and not mentioned:
-            return
-        # Authorization first: a stranger's message goes nowhere else.
-        if not is_allowed(self.config.allowed_users, author.id):
-            log.info(
-                "ignored message from unauthorized discord user id=%s (add it to allowed_users to allow)",
-                author.id,
-            )
-            return
         text = strip_mention(message.content, client.user.id) if mentioned else message.content.strip()
-        if not text:
-            await self.send(str(message.channel.id), "I can only read text messages for now.")
-            return
-        await self._on_message(
-            IncomingMessage(
-                channel=self.name, chat_id=str(message.channel.id), user_id=str(author.id), text=text
-            )
-        )
+        try:
+            await self.accept(self._on_message, str(message.channel.id), str(message.author.id), text)
+        except Exception:
+            # Nothing to acknowledge on Discord: the message is lost, say so loudly.
+            log.exception("could not take discord message id=%s", message.id)
 
     def _messageable(self, chat_id: str) -> discord.PartialMessageable:
         if self._client is None:
             raise RuntimeError("discord channel is not connected")
         return self._client.get_partial_messageable(int(chat_id))
 
-    async def send(self, chat_id: str, text: str) -> None:
-        target = self._messageable(chat_id)
-        for chunk in split_text(text, MESSAGE_LIMIT) or ["(empty reply)"]:
-            await target.send(chunk)  # discord.py waits out 429s itself
+    async def send_chunk(self, chat_id: str, text: str) -> None:
+        await self._messageable(chat_id).send(text)  # discord.py waits out 429s itself
 
-    @contextlib.asynccontextmanager
-    async def typing(self, chat_id: str) -> AsyncIterator[None]:
-        try:
-            indicator = self._messageable(chat_id).typing()
-            await indicator.__aenter__()
-        except Exception as exc:  # the indicator is cosmetic: never fail the answer for it
-            log.debug("typing indicator failed: %s", exc)
-            yield
-            return
-        try:
-            yield
-        finally:
-            with contextlib.suppress(Exception):
-                await indicator.__aexit__(None, None, None)
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        if isinstance(exc, discord.DiscordServerError | aiohttp.ClientConnectionError | TimeoutError):
+            return backoff(attempt)  # discord.py retries 500/502/504 a few times, never 503
+        if isinstance(exc, discord.HTTPException) and exc.status == 429:
+            # A 429 discord.py did not take as Discord's (no Via header: Cloudflare in front).
+            retry_after = _snowflake(exc.response.headers.get("Retry-After"))
+            return float(retry_after) if retry_after is not None else backoff(attempt)
+        return None
 
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+    async def send_typing(self, chat_id: str) -> float | None:
+        if self._client is None:
+            return None
+        # discord.py would sit out a 429 inside the call: bounded, and the answer never waits for it.
+        await asyncio.wait_for(self._client.http.send_typing(int(chat_id)), TYPING_TIMEOUT_S)
+        return None
 
     async def stop(self) -> None:
-        self._stopping.set()
+        await super().stop()
         if self._client is not None and not self._client.is_closed():
             with contextlib.suppress(Exception):
                 await self._client.close()
 
     async def close(self) -> None:
         await self.stop()
+        await super().close()

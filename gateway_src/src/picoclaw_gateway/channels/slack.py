@@ -1,9 +1,11 @@
 """Slack channel: slack_sdk Socket Mode (aiohttp) for events, AsyncWebClient for replies.
 
-Answers direct messages (message events in an "im" channel) and app_mention events. Every
-envelope is acknowledged before anything else is done with it. Slack may deliver one user
-message twice (as message and app_mention, or again as a retry when an ack was late): a
-bounded cache of recently seen (channel, ts) and event ids answers it once.
+Answers direct messages (message events in an "im" channel) and app_mention events. An
+envelope is acknowledged once on_message has taken its message (or once it is known not to
+carry one: a stranger, an edit, an event that cannot be decoded); if on_message fails it is left
+unacknowledged and Slack delivers it again. Slack may deliver one user message twice (as message
+and app_mention, or again as a retry when an ack was late): a bounded cache of recently seen
+(channel, ts) and event ids answers it once.
 
 A chat is a DM channel ("D123") or, for mentions, the thread the answer goes into
 ("C123:1700000000.000100"), so each thread keeps its own history.
@@ -19,19 +21,17 @@ import contextlib
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import AsyncIterator
 from typing import Any
 
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from picoclaw_gateway.channels.base import Channel, IncomingMessage, OnMessage
+from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
 
@@ -45,11 +45,6 @@ THREAD_SEPARATOR = ":"
 # Plain messages, messages with a file (their text is answered) and "also send to channel" replies.
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
-
-
-def is_allowed(allowed_users: tuple[str, ...], user_id: str) -> bool:
-    """Entries are Slack user ids (U…/W…); empty = open bot."""
-    return not allowed_users or user_id in allowed_users
 
 
 class RecentKeys:
@@ -68,6 +63,10 @@ class RecentKeys:
         while len(self._keys) > self._size:
             self._keys.popitem(last=False)
         return hit
+
+    def forget(self, *keys: str) -> None:
+        for key in keys:
+            self._keys.pop(key, None)
 
 
 def slack_escape(text: str) -> str:
@@ -88,6 +87,17 @@ def reply_chunks(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return [slack_escape(chunk) for chunk in split_text(text, limit, escaped_len)]
 
 
+def event_of(payload: Any) -> dict[str, Any] | None:
+    """The event of an events_api payload if it has the shape we read, else None (poison)."""
+    event = payload.get("event") if isinstance(payload, dict) else None
+    if not isinstance(event, dict):
+        return None
+    for key in ("type", "subtype", "channel", "channel_type", "user", "text", "ts", "thread_ts"):
+        if event.get(key) is not None and not isinstance(event[key], str):
+            return None
+    return event
+
+
 def chat_for(event: dict[str, Any]) -> str | None:
     """The chat id an event is answered in, or None if the event is not for us."""
     channel = event.get("channel")
@@ -104,31 +114,28 @@ def chat_for(event: dict[str, Any]) -> str | None:
 
 class SlackChannel(Channel):
     name = "slack"
+    message_limit = MESSAGE_LIMIT  # Slack has no typing indicator for bot users over the Web API
 
     def __init__(self, config: ChannelConfig) -> None:
-        super().__init__()
+        super().__init__(config)
         if not config.app_token:
             raise ValueError("a slack channel needs app_token (xapp-...) for Socket Mode")
-        self.config = config
         base_url = (config.api_base or "https://slack.com/api").rstrip("/") + "/"
         self.web = AsyncWebClient(
             token=config.token,
             base_url=base_url,
             proxy=config.proxy,
-            retry_handlers=[
-                AsyncConnectionErrorRetryHandler(max_retry_count=3),
-                AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-            ],
+            # 429 and 5xx: Channel.with_retries (slack_sdk's handler reads one digit of Retry-After).
+            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=3)],
         )
         self._socket: SocketModeClient | None = None
         self._on_message: OnMessage | None = None
         self._recent = RecentKeys()
         self._bot_user_id = ""
-        self._stopping = asyncio.Event()
 
     async def run(self, on_message: OnMessage) -> None:
         self._on_message = on_message
-        while not self._stopping.is_set():
+        while not self.stopping:
             try:
                 auth = await self.web.auth_test()
                 self._bot_user_id = str(auth.get("user_id") or "")
@@ -155,32 +162,38 @@ class SlackChannel(Channel):
                 if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
                     self.set_not_ready(f"slack rejected a token ({error}): check bot_token/app_token")
                     log.error("slack rejected a token (%s); retrying in 60 s", error)
-                    await self._sleep(60.0)
+                    await self.sleep(60.0)
                     continue
                 self.set_not_ready(f"slack connection failed: {type(exc).__name__}")
                 log.warning("slack connection failed (%s); retrying in %.0f s", exc, RETRY_DELAY_S)
-                await self._sleep(RETRY_DELAY_S)
+                await self.sleep(RETRY_DELAY_S)
             finally:
                 await self._close_socket()
 
     async def _on_ws_message(self, _message: Any) -> None:
         # Any frame on a (re)connected socket means it is up again.
-        if not self.ready and not self._stopping.is_set():
+        if not self.ready and not self.stopping:
             self.set_ready()
 
     async def _on_request(self, client: SocketModeClient, request: SocketModeRequest) -> None:
-        # Ack first: Slack retries envelopes that are not acknowledged within 3 seconds.
+        # The ack tells Slack the message was received: only after on_message has taken it.
+        if request.type == "events_api" and self._on_message is not None:
+            try:
+                await self._take(request, self._on_message)
+            except Exception:
+                log.exception(
+                    "could not take slack envelope %s; Slack will deliver it again", request.envelope_id
+                )
+                return
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))
-        if request.type != "events_api":
-            return
-        payload = request.payload or {}
-        event = payload.get("event") or {}
-        try:
-            await self._dispatch(event, str(payload.get("event_id") or ""))
-        except Exception:
-            log.exception("failed to handle a slack event")
 
-    async def _dispatch(self, event: dict[str, Any], event_id: str) -> None:
+    async def _take(self, request: SocketModeRequest, on_message: OnMessage) -> None:
+        event = event_of(request.payload)
+        if event is None:
+            log.warning(
+                "skipped slack envelope %s (%s) that cannot be decoded", request.envelope_id, request.type
+            )
+            return
         if event.get("subtype") not in ANSWERED_SUBTYPES or event.get("bot_id"):
             return  # edits, deletions, joins, bot messages (including our own)
         chat_id = chat_for(event)
@@ -188,44 +201,46 @@ class SlackChannel(Channel):
         if chat_id is None or not isinstance(user, str) or user == self._bot_user_id:
             return
         keys = [f"ts:{event.get('channel')}:{event.get('ts')}"]
-        if event_id:
+        event_id = request.payload.get("event_id") if isinstance(request.payload, dict) else None
+        if isinstance(event_id, str) and event_id:
             keys.append(f"event:{event_id}")
-        if event.get("client_msg_id"):
+        if isinstance(event.get("client_msg_id"), str):
             keys.append(f"msg:{event['client_msg_id']}")
         if self._recent.seen(*keys):
             log.debug("duplicate slack delivery of %s ignored", keys[0])
             return
-        # Authorization first: a stranger's message goes nowhere else.
-        if not is_allowed(self.config.allowed_users, user):
-            log.info(
-                "ignored message from unauthorized slack user id=%s (add it to allowed_users to allow)", user
-            )
+        if not self.admit(user):
             return
-        text = slack_unescape(_MENTION.sub("", str(event.get("text") or ""))).strip()
-        if not text:
-            await self.send(chat_id, "I can only read text messages for now.")
-            return
-        if self._on_message is not None:
-            await self._on_message(
-                IncomingMessage(channel=self.name, chat_id=chat_id, user_id=user, text=text)
-            )
+        text = slack_unescape(_MENTION.sub("", event.get("text") or "")).strip()
+        try:
+            await self.accept(on_message, chat_id, user, text)
+        except Exception:
+            self._recent.forget(*keys)  # not taken: its redelivery must not count as a duplicate
+            raise
 
-    async def send(self, chat_id: str, text: str) -> None:
+    def chunks(self, text: str) -> list[str]:
+        return reply_chunks(text)
+
+    async def send_chunk(self, chat_id: str, text: str) -> None:
         channel, _, thread_ts = chat_id.partition(THREAD_SEPARATOR)
-        for chunk in reply_chunks(text) or ["(empty reply)"]:
-            # mrkdwn off for a literal reply; the retry handlers wait out 429 Retry-After.
-            await self.web.chat_postMessage(
-                channel=channel, text=chunk, thread_ts=thread_ts or None, mrkdwn=False, unfurl_links=False
-            )
+        # mrkdwn off for a literal reply.
+        await self.web.chat_postMessage(
+            channel=channel, text=text, thread_ts=thread_ts or None, mrkdwn=False, unfurl_links=False
+        )
 
-    @contextlib.asynccontextmanager
-    async def typing(self, chat_id: str) -> AsyncIterator[None]:
-        # Slack has no typing indicator for bot users over the Web API.
-        yield
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        if isinstance(exc, aiohttp.ClientConnectionError | TimeoutError):
+            return backoff(attempt)
+        if not isinstance(exc, SlackApiError):
+            return None
+        # A SlackResponse, or aiohttp's response when the body was not JSON (a proxy's HTML page).
+        status = getattr(exc.response, "status_code", None) or getattr(exc.response, "status", None)
+        if status == 429:
+            retry_after = getattr(exc.response, "headers", {}).get("Retry-After", "")
+            return float(retry_after) if str(retry_after).isdigit() else backoff(attempt)
+        if isinstance(status, int) and status >= 500:
+            return backoff(attempt)
+        return None
 
     async def _close_socket(self) -> None:
         socket, self._socket = self._socket, None
@@ -233,11 +248,8 @@ class SlackChannel(Channel):
             with contextlib.suppress(Exception):
                 await socket.close()
 
-    async def stop(self) -> None:
-        self._stopping.set()
-
     async def close(self) -> None:
-        self._stopping.set()
+        await super().close()
         await self._close_socket()
         session = getattr(self.web, "session", None)
         if session is not None and not session.closed:

@@ -1,7 +1,10 @@
 """Telegram channel: aiogram 3 Bot over httpx, our own long-polling loop.
 
 Our loop (rather than aiogram's Dispatcher) lets /ready say exactly whether the last
-getUpdates succeeded, and checks the sender against allowed_users before anything else.
+getUpdates succeeded, and makes intake poison-proof: getUpdates keeps its updates as raw
+JSON, each update's sender is checked against allowed_users on the raw id, and only then is
+the message decoded, one update at a time. An update the pinned aiogram cannot decode (Telegram
+adds union variants every few months) is logged by type and id, skipped and acknowledged.
 """
 
 from __future__ import annotations
@@ -9,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 from picoclaw_gateway.channels._aiogram_lazy import import_aiogram
-from picoclaw_gateway.channels.base import Channel, IncomingMessage, OnMessage
+from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text, utf16_len
 from picoclaw_gateway.config import ChannelConfig
 
@@ -29,8 +30,8 @@ from aiogram.exceptions import (  # noqa: E402
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import SendMessage  # noqa: E402
-from aiogram.types import Message, Update  # noqa: E402
+from aiogram.methods import GetUpdates, SendMessage  # noqa: E402
+from aiogram.types import Message  # noqa: E402
 
 from picoclaw_gateway.channels._aiogram_httpx_session import HttpxSession  # noqa: E402
 
@@ -39,8 +40,7 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 4096  # UTF-16 code units
 POLL_TIMEOUT_S = 25
 TYPING_INTERVAL_S = 4.0
-MAX_BACKOFF_S = 30.0
-SEND_ATTEMPTS = 5
+TYPING_TIMEOUT_S = 10
 
 
 class SendMessageUnparsed(SendMessage):
@@ -50,164 +50,142 @@ class SendMessageUnparsed(SendMessage):
     __returning__ = dict
 
 
-def is_allowed(allowed_users: tuple[str, ...], user_id: int) -> bool:
-    """Entries are numeric user ids (usernames can be changed and reused); empty = open bot."""
-    return not allowed_users or str(user_id) in allowed_users
+class GetUpdatesRaw(GetUpdates):
+    """getUpdates whose updates stay dicts: one undecodable update must not fail the whole batch."""
+
+    __returning__ = list[dict[str, Any]]  # type: ignore[assignment]
+
+
+def raw_sender_id(update: dict[str, Any]) -> int | None:
+    """The sender of an update's message, read without decoding anything else."""
+    message = update.get("message")
+    sender = message.get("from") if isinstance(message, dict) else None
+    user_id = sender.get("id") if isinstance(sender, dict) else None
+    return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+
+
+def update_kind(update: dict[str, Any]) -> str:
+    """The update's type (its payload key), for a log line that carries no content."""
+    return next((key for key in update if key != "update_id"), "empty")
 
 
 class TelegramChannel(Channel):
     name = "telegram"
+    message_limit = MESSAGE_LIMIT
+    typing_interval_s = TYPING_INTERVAL_S
 
     def __init__(self, config: ChannelConfig, poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
-        super().__init__()
-        self._config = config
+        super().__init__(config)
         self._poll_timeout_s = poll_timeout_s
         api = TelegramAPIServer.from_base(config.api_base) if config.api_base else None
         session = HttpxSession(proxy=config.proxy, timeout=poll_timeout_s + 30.0)
         if api is not None:
             session.api = api
         self.bot = Bot(token=config.token, session=session)
-        self._stopping = asyncio.Event()
 
     async def run(self, on_message: OnMessage) -> None:
         offset: int | None = None
         failures = 0
-        while not self._stopping.is_set():
+        while not self.stopping:
             # Until a poll has succeeded, poll without waiting: /ready turns 200 as soon as
             # Telegram answers, not after a full long-poll interval.
             wait_s = self._poll_timeout_s if self.ready else 0
             try:
-                updates: list[Update] = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=wait_s,
-                    allowed_updates=["message"],
+                # `offset` acknowledges every update before it: only those on_message has taken.
+                updates = await self.bot(
+                    GetUpdatesRaw(offset=offset, timeout=wait_s, allowed_updates=["message"]),
                     request_timeout=self._poll_timeout_s + 30,
                 )
             except asyncio.CancelledError:
                 raise
-            except TelegramUnauthorizedError:
-                self.set_not_ready("telegram rejected the bot token (401): check channels[].token")
-                log.error("telegram rejected the bot token (401); retrying in 60 s")
-                await self._sleep(60.0)
-                continue
-            except TelegramConflictError:
-                # A webhook is set or another poller runs: polling cannot work until it is removed.
-                self.set_not_ready("telegram reports a conflict (webhook set or another instance polling)")
-                log.warning("getUpdates conflict: deleting any webhook and retrying")
-                with contextlib.suppress(Exception):
-                    await self.bot.delete_webhook()
-                await self._sleep(self._backoff(failures := failures + 1))
-                continue
-            except TelegramRetryAfter as exc:
-                self.set_not_ready(f"telegram flood control: retry after {exc.retry_after} s")
-                await self._sleep(float(exc.retry_after))
-                continue
-            except (TelegramNetworkError, TelegramServerError) as exc:
+            except Exception as exc:
                 failures += 1
-                delay = self._backoff(failures)
-                self.set_not_ready(f"telegram unreachable: {type(exc).__name__}")
-                log.warning("telegram polling failed (%s); reconnecting in %.1f s", exc, delay)
-                await self._sleep(delay)
-                continue
-            except Exception as exc:  # unknown API error: keep polling, never crash
-                failures += 1
-                delay = self._backoff(failures)
-                self.set_not_ready(f"telegram polling error: {type(exc).__name__}")
-                log.exception("telegram polling error; retrying in %.1f s", delay)
-                await self._sleep(delay)
+                await self._poll_failed(exc, failures)
                 continue
             failures = 0
             if not self.ready:
                 log.info("telegram connected and polling")
             self.set_ready()
             for update in updates:
-                offset = update.update_id + 1
-                if update.message is not None:
-                    try:
-                        await self._dispatch(update.message, on_message)
-                    except Exception:
-                        log.exception("failed to handle telegram update %s", update.update_id)
-
-    async def _dispatch(self, message: Message, on_message: OnMessage) -> None:
-        sender = message.from_user
-        if sender is None:
-            return
-        # Authorization first: a stranger's message goes nowhere else.
-        if not is_allowed(self._config.allowed_users, sender.id):
-            log.info(
-                "ignored message from unauthorized telegram user id=%s (add it to allowed_users to allow)",
-                sender.id,
-            )
-            return
-        text = message.text or message.caption
-        if not text:
-            await self.send(str(message.chat.id), "I can only read text messages for now.")
-            return
-        await on_message(
-            IncomingMessage(
-                channel=self.name, chat_id=str(message.chat.id), user_id=str(sender.id), text=text
-            )
-        )
-
-    @staticmethod
-    def _backoff(failures: int) -> float:
-        return min(MAX_BACKOFF_S, 2.0 ** min(failures, 6) / 2) * random.uniform(0.8, 1.2)  # noqa: S311
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-
-    async def _call(self, what: str, make_call: Any) -> Any:
-        """Run a Bot API call, honouring flood control and retrying network errors."""
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                return await make_call()
-            except TelegramRetryAfter as exc:
-                log.warning("telegram flood control on %s: waiting %s s", what, exc.retry_after)
-                await asyncio.sleep(float(exc.retry_after))
-            except (TelegramNetworkError, TelegramServerError) as exc:
-                if attempt == SEND_ATTEMPTS:
-                    raise
-                delay = self._backoff(attempt)
-                log.warning("telegram %s failed (%s); retrying in %.1f s", what, exc, delay)
-                await asyncio.sleep(delay)
-        raise RuntimeError(f"telegram {what}: still flood-limited after {SEND_ATTEMPTS} attempts")
-
-    async def send(self, chat_id: str, text: str) -> None:
-        for chunk in split_text(text, MESSAGE_LIMIT, utf16_len) or ["(empty reply)"]:
-            await self._call(
-                "sendMessage",
-                lambda chunk=chunk: self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=chunk)),
-            )
-
-    @contextlib.asynccontextmanager
-    async def typing(self, chat_id: str) -> AsyncIterator[None]:
-        done = asyncio.Event()
-
-        async def keep_typing() -> None:
-            while not done.is_set():
-                try:
-                    await self.bot.send_chat_action(int(chat_id), "typing", request_timeout=10)
-                except TelegramRetryAfter as exc:
-                    await asyncio.sleep(float(exc.retry_after))
+                update_id = update.get("update_id")
+                if not isinstance(update_id, int):
+                    log.warning("skipped a telegram update without an update_id")
                     continue
-                except Exception as exc:  # the indicator is cosmetic: never fail the answer for it
-                    log.debug("typing indicator failed: %s", exc)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(done.wait(), timeout=TYPING_INTERVAL_S)
+                try:
+                    await self._take(update, on_message)
+                except Exception:
+                    # on_message failed: leave this update unacknowledged, fetch it again later.
+                    log.exception("could not take telegram update %s; fetching it again", update_id)
+                    await self.sleep(backoff(1))
+                    break
+                offset = update_id + 1
 
-        # Stopped by an event, not cancel(): cancelling an in-flight httpx request can
-        # leave its pooled connection unusable.
-        task = asyncio.create_task(keep_typing())
+    async def _poll_failed(self, exc: Exception, failures: int) -> None:
+        """Readiness, a log line and the wait before the next getUpdates."""
+        if isinstance(exc, TelegramUnauthorizedError):
+            self.set_not_ready("telegram rejected the bot token (401): check channels[].token")
+            log.error("telegram rejected the bot token (401); retrying in 60 s")
+            await self.sleep(60.0)
+        elif isinstance(exc, TelegramConflictError):
+            # A webhook is set or another poller runs: polling cannot work until it is removed.
+            self.set_not_ready("telegram reports a conflict (webhook set or another instance polling)")
+            log.warning("getUpdates conflict: deleting any webhook and retrying")
+            with contextlib.suppress(Exception):
+                await self.bot.delete_webhook()
+            await self.sleep(backoff(failures))
+        elif isinstance(exc, TelegramRetryAfter):
+            self.set_not_ready(f"telegram flood control: retry after {exc.retry_after} s")
+            await self.sleep(float(exc.retry_after))
+        elif isinstance(exc, TelegramNetworkError | TelegramServerError):
+            delay = backoff(failures)
+            self.set_not_ready(f"telegram unreachable: {type(exc).__name__}")
+            log.warning("telegram polling failed (%s); reconnecting in %.1f s", exc, delay)
+            await self.sleep(delay)
+        else:  # unknown API error: keep polling, never crash
+            delay = backoff(failures)
+            self.set_not_ready(f"telegram polling error: {type(exc).__name__}")
+            log.exception("telegram polling error; retrying in %.1f s", delay, exc_info=exc)
+            await self.sleep(delay)
+
+    async def _take(self, update: dict[str, Any], on_message: OnMessage) -> None:
+        """One raw update: stranger check, then decoding, then on_message (whose errors propagate)."""
+        sender_id = raw_sender_id(update)
+        if sender_id is None or not self.admit(sender_id):
+            return  # not a user's message (allowed_updates is only a request), or a stranger
         try:
-            yield
-        finally:
-            done.set()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=15)
+            message = Message.model_validate(update["message"], context={"bot": self.bot})
+        except Exception as exc:
+            # No content in the log: the error text quotes the update's values.
+            log.warning(
+                "skipped telegram update %s (%s) that this aiogram cannot decode: %s",
+                update["update_id"],
+                update_kind(update),
+                type(exc).__name__,
+            )
+            return
+        text = message.text or message.caption or ""
+        await self.accept(on_message, str(message.chat.id), str(sender_id), text)
 
-    async def stop(self) -> None:
-        self._stopping.set()
+    def chunks(self, text: str) -> list[str]:
+        return split_text(text, MESSAGE_LIMIT, utf16_len)
+
+    async def send_chunk(self, chat_id: str, text: str) -> None:
+        await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text))
+
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        if isinstance(exc, TelegramRetryAfter):
+            return float(exc.retry_after)
+        if isinstance(exc, TelegramNetworkError | TelegramServerError):
+            return backoff(attempt)
+        return None
+
+    async def send_typing(self, chat_id: str) -> float | None:
+        try:
+            await self.bot.send_chat_action(int(chat_id), "typing", request_timeout=TYPING_TIMEOUT_S)
+        except TelegramRetryAfter as exc:
+            return float(exc.retry_after)  # no indicator until then; the answer does not wait
+        return None
 
     async def close(self) -> None:
+        await super().close()
         await self.bot.session.close()
