@@ -53,6 +53,8 @@ REALISTIC_CHATS = 200
 REALISTIC_REPLY_CHARS = 6_000
 READY_WAIT_S = 40.0  # longer than one 25 s long poll, so a slow-to-ready gateway is still measured
 REPLY_WAIT_S = 30.0
+# 200 users in a closed loop share 4 concurrent turns: each waits for ~199 others' answers.
+REALISTIC_REPLY_WAIT_S = 180.0
 FIRST_USER = 111
 FIRST_DISCORD_USER = 123456789012345678  # snowflake-sized; the DM channel id is the user id
 # chat index, text, reply parts to wait for -> seconds until the (first part of the) reply arrived
@@ -69,7 +71,7 @@ class Platform:
     close: Callable[[], Awaitable[None]]
 
 
-async def telegram_platform(chats: int) -> Platform:
+async def telegram_platform(chats: int, reply_wait_s: float = REPLY_WAIT_S) -> Platform:
     fake = await FakeTelegram([BOT_TOKEN]).start()
     users = [FIRST_USER + n for n in range(chats)]
 
@@ -80,14 +82,14 @@ async def telegram_platform(chats: int) -> Platform:
         user = users[chat]
         before = len(fake.sent_to(user))
         update_id = await fake.push_update(user, text)
-        sent = await fake.wait_for_sent(before + parts, chat_id=user, wait_s=REPLY_WAIT_S)
+        sent = await fake.wait_for_sent(before + parts, chat_id=user, wait_s=reply_wait_s)
         return sent[before].at - fake.delivered_at[update_id]
 
     channel = {"type": "telegram", "token": BOT_TOKEN, "allowed_users": users, "api_base": fake.base_url}
     return Platform(channel, listening, ask, fake.close)
 
 
-async def discord_platform(chats: int) -> Platform:
+async def discord_platform(chats: int, reply_wait_s: float = REPLY_WAIT_S) -> Platform:
     fake = await FakeDiscord(DISCORD_TOKEN).start()
     users = [FIRST_DISCORD_USER + n for n in range(chats)]
 
@@ -101,14 +103,14 @@ async def discord_platform(chats: int) -> Platform:
         before = len(fake.sent_to(user))
         pushed = time.monotonic()  # the fake writes MESSAGE_CREATE to the socket right away
         await fake.push_message(user, text)
-        sent = await fake.wait_for_sent(before + parts, user, wait_s=REPLY_WAIT_S)
+        sent = await fake.wait_for_sent(before + parts, user, wait_s=reply_wait_s)
         return sent[before].at - pushed
 
     channel = {"type": "discord", "token": DISCORD_TOKEN, "allowed_users": users, "api_base": fake.api_base}
     return Platform(channel, listening, ask, fake.close)
 
 
-async def slack_platform(chats: int) -> Platform:
+async def slack_platform(chats: int, reply_wait_s: float = REPLY_WAIT_S) -> Platform:
     fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
     users = [f"U0BENCH{n:04d}" for n in range(chats)]
 
@@ -122,7 +124,7 @@ async def slack_platform(chats: int) -> Platform:
         before = len(fake.posted_to(dm))
         pushed = time.monotonic()  # the fake writes the envelope to the Socket Mode socket right away
         await fake.push_dm(users[chat], text, channel=dm)
-        sent = await fake.wait_for_sent(before + parts, dm, wait_s=REPLY_WAIT_S)
+        sent = await fake.wait_for_sent(before + parts, dm, wait_s=reply_wait_s)
         return sent[before].at - pushed
 
     channel = {
@@ -179,7 +181,7 @@ async def run_profile(
     realistic = variant == "realistic"
     if realistic:
         chats = REALISTIC_CHATS
-    platform = await PLATFORMS[platform_name](chats)
+    platform = await PLATFORMS[platform_name](chats, REALISTIC_REPLY_WAIT_S if realistic else REPLY_WAIT_S)
     llm: FakeOpenAI | FakeAnthropic
     if provider == "anthropic":
         llm = await FakeAnthropic().start()
