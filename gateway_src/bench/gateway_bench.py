@@ -32,6 +32,7 @@ from tests.e2e.test_discord import DISCORD_TOKEN
 from tests.e2e.test_slack import SLACK_APP_TOKEN, SLACK_BOT_TOKEN
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.llm_script import RecordedRequest, Reply, text, tool_call
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
@@ -44,12 +45,20 @@ PROFILES = (
     "telegram+anthropic",
     "discord+openrouter",
     "slack+openrouter",
+    "telegram+openrouter/realistic",
 )
+# "/realistic": many chats, each message answered after a tool call with a ~6 KB reply (issue 12:
+# the 4-chat echo profiles hide per-chat and per-reply memory).
+REALISTIC_CHATS = 200
+REALISTIC_REPLY_CHARS = 6_000
 READY_WAIT_S = 40.0  # longer than one 25 s long poll, so a slow-to-ready gateway is still measured
 REPLY_WAIT_S = 30.0
+# 200 users in a closed loop share 4 concurrent turns: each waits for ~199 others' answers.
+REALISTIC_REPLY_WAIT_S = 180.0
 FIRST_USER = 111
 FIRST_DISCORD_USER = 123456789012345678  # snowflake-sized; the DM channel id is the user id
-Ask = Callable[[int, str], Awaitable[float]]  # chat index, text -> seconds until the reply arrived
+# chat index, text, reply parts to wait for -> seconds until the (first part of the) reply arrived
+Ask = Callable[[int, str, int], Awaitable[float]]
 
 
 @dataclass
@@ -62,25 +71,25 @@ class Platform:
     close: Callable[[], Awaitable[None]]
 
 
-async def telegram_platform(chats: int) -> Platform:
+async def telegram_platform(chats: int, reply_wait_s: float = REPLY_WAIT_S) -> Platform:
     fake = await FakeTelegram([BOT_TOKEN]).start()
     users = [FIRST_USER + n for n in range(chats)]
 
     async def listening() -> tuple[str, float]:
         return "startup_to_polling_s", (await fake.wait_for_calls("getUpdates", 1, wait_s=READY_WAIT_S))[0].at
 
-    async def ask(chat: int, text: str) -> float:
+    async def ask(chat: int, text: str, parts: int = 1) -> float:
         user = users[chat]
         before = len(fake.sent_to(user))
         update_id = await fake.push_update(user, text)
-        [*_, reply] = await fake.wait_for_sent(before + 1, chat_id=user, wait_s=REPLY_WAIT_S)
-        return reply.at - fake.delivered_at[update_id]
+        sent = await fake.wait_for_sent(before + parts, chat_id=user, wait_s=reply_wait_s)
+        return sent[before].at - fake.delivered_at[update_id]
 
     channel = {"type": "telegram", "token": BOT_TOKEN, "allowed_users": users, "api_base": fake.base_url}
     return Platform(channel, listening, ask, fake.close)
 
 
-async def discord_platform(chats: int) -> Platform:
+async def discord_platform(chats: int, reply_wait_s: float = REPLY_WAIT_S) -> Platform:
     fake = await FakeDiscord(DISCORD_TOKEN).start()
     users = [FIRST_DISCORD_USER + n for n in range(chats)]
 
@@ -89,19 +98,19 @@ async def discord_platform(chats: int) -> Platform:
         await fake.wait_connected(wait_s=READY_WAIT_S)
         return "startup_to_connected_s", time.monotonic()
 
-    async def ask(chat: int, text: str) -> float:
+    async def ask(chat: int, text: str, parts: int = 1) -> float:
         user = users[chat]  # a DM: channel id = user id
         before = len(fake.sent_to(user))
         pushed = time.monotonic()  # the fake writes MESSAGE_CREATE to the socket right away
         await fake.push_message(user, text)
-        [*_, reply] = await fake.wait_for_sent(before + 1, user, wait_s=REPLY_WAIT_S)
-        return reply.at - pushed
+        sent = await fake.wait_for_sent(before + parts, user, wait_s=reply_wait_s)
+        return sent[before].at - pushed
 
     channel = {"type": "discord", "token": DISCORD_TOKEN, "allowed_users": users, "api_base": fake.api_base}
     return Platform(channel, listening, ask, fake.close)
 
 
-async def slack_platform(chats: int) -> Platform:
+async def slack_platform(chats: int, reply_wait_s: float = REPLY_WAIT_S) -> Platform:
     fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
     users = [f"U0BENCH{n:04d}" for n in range(chats)]
 
@@ -110,13 +119,13 @@ async def slack_platform(chats: int) -> Platform:
         await fake.wait_connected(wait_s=READY_WAIT_S)
         return "startup_to_connected_s", time.monotonic()
 
-    async def ask(chat: int, text: str) -> float:
+    async def ask(chat: int, text: str, parts: int = 1) -> float:
         dm = f"D{users[chat][1:]}"
         before = len(fake.posted_to(dm))
         pushed = time.monotonic()  # the fake writes the envelope to the Socket Mode socket right away
         await fake.push_dm(users[chat], text, channel=dm)
-        [*_, reply] = await fake.wait_for_sent(before + 1, dm, wait_s=REPLY_WAIT_S)
-        return reply.at - pushed
+        sent = await fake.wait_for_sent(before + parts, dm, wait_s=reply_wait_s)
+        return sent[before].at - pushed
 
     channel = {
         "type": "slack",
@@ -137,10 +146,29 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[index]
 
 
-async def _chat_loop(ask: Ask, chat: int, count: int, latencies: list[float]) -> None:
+def realistic_reply(request: RecordedRequest) -> Reply:
+    """First a tool call (list_dir), then, once its result is in the request, a ~6 KB answer."""
+    messages = request.body.get("messages") or []
+    last = messages[-1] if messages else {}
+    if last.get("role") != "tool":
+        return tool_call("list_dir", {"path": "."})
+    line = f"Here is what I found for '{request.last_user_text}', with some detail. "
+    body = "\n".join(f"{n:03d} {line}" for n in range(REALISTIC_REPLY_CHARS // (len(line) + 5) + 1))
+    return text(body[:REALISTIC_REPLY_CHARS])
+
+
+def reply_parts(limit: int) -> int:
+    """How many messages one realistic answer becomes on a platform cutting at `limit`."""
+    from picoclaw_gateway.channels.text_split import split_text
+
+    sample = RecordedRequest("", {}, {"messages": [{"role": "tool"}]}, "bench message 100 from chat 100")
+    return len(split_text(realistic_reply(sample).text or "", limit))
+
+
+async def _chat_loop(ask: Ask, chat: int, count: int, latencies: list[float], parts: int) -> None:
     """One user talking: next message only after the previous answer (closed loop)."""
     for i in range(count):
-        latencies.append(await ask(chat, f"bench message {i} from chat {chat}"))
+        latencies.append(await ask(chat, f"bench message {i} from chat {chat}", parts))
         if len(latencies) % 250 == 0:
             print(f"bench: {len(latencies)} messages answered", file=sys.stderr, flush=True)
 
@@ -148,8 +176,12 @@ async def _chat_loop(ask: Ask, chat: int, count: int, latencies: list[float]) ->
 async def run_profile(
     profile: str, messages: int, chats: int, workdir: Path, env: dict[str, str]
 ) -> dict[str, Any]:
-    platform_name, provider = profile.split("+", 1)
-    platform = await PLATFORMS[platform_name](chats)
+    pair, _, variant = profile.partition("/")
+    platform_name, provider = pair.split("+", 1)
+    realistic = variant == "realistic"
+    if realistic:
+        chats = REALISTIC_CHATS
+    platform = await PLATFORMS[platform_name](chats, REALISTIC_REPLY_WAIT_S if realistic else REPLY_WAIT_S)
     llm: FakeOpenAI | FakeAnthropic
     if provider == "anthropic":
         llm = await FakeAnthropic().start()
@@ -158,11 +190,15 @@ async def run_profile(
         llm = await FakeOpenAI().start()
         key, path = (OPENROUTER_KEY, "/api/v1") if provider == "openrouter" else (OPENAI_KEY, "/v1")
         settings = {"api_key": key, "model": "bench/model", "api_base": llm.base_url + path}
+    parts = 1
+    if realistic:
+        llm.script.responder = realistic_reply
+        parts = reply_parts(4096)  # Telegram's limit (the only realistic platform so far)
     workspace = workdir / profile / "workspace"
     workspace.mkdir(parents=True)
     config = workdir / profile / "config.json"
     config.write_text(json.dumps({"llm": {"provider": provider, **settings}, "channels": [platform.channel]}))
-    result: dict[str, Any] = {"profile": profile}
+    result: dict[str, Any] = {"profile": profile, "chats": chats}
     gateway = GatewayProcess(config, workspace, workdir / profile, extra_env=env)
     try:
         await gateway.start()
@@ -178,7 +214,8 @@ async def run_profile(
         latencies: list[float] = []
         per_chat = [messages // chats + (1 if n < messages % chats else 0) for n in range(chats)]
         started = time.monotonic()
-        await asyncio.gather(*(_chat_loop(platform.ask, n, c, latencies) for n, c in enumerate(per_chat)))
+        loops = (_chat_loop(platform.ask, n, c, latencies, parts) for n, c in enumerate(per_chat))
+        await asyncio.gather(*loops)
         elapsed = time.monotonic() - started
         await asyncio.sleep(0.5)
         result["rss_after_1000_mb" if messages == 1000 else f"rss_after_{messages}_mb"] = rss_mb(gateway.pid)

@@ -95,7 +95,7 @@ import random, sys
 from pathlib import Path
 from picoclaw_gateway.sessions import SessionStore
 TURN = {turn}
-store = SessionStore(Path(sys.argv[1]), 10_000)
+store = SessionStore(Path(sys.argv[1]), 10_000, max_chars=10**9, message_max_chars=10**9)
 big = [{{"role": "user", "content": "x" * 50_000}}, {{"role": "assistant", "content": "y" * 50_000}}]
 print("ready", flush=True)
 while True:
@@ -116,7 +116,10 @@ def test_kill_9_at_random_moments_never_corrupts_history(tmp_path: Path) -> None
         time.sleep(rng.uniform(0.0, 0.05))
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait()
-        history = SessionStore(tmp_path, 10_000).load("telegram", "1")
+        # No size limits: this test is about crash safety, the exact contents must come back.
+        history = SessionStore(tmp_path, 10_000, max_chars=10**9, message_max_chars=10**9).load(
+            "telegram", "1"
+        )
         assert_consistent(history)
         for msg in history:
             assert msg["content"] in ("", "list files", "a.txt", "There is a.txt", "x" * 50_000, "y" * 50_000)
@@ -125,3 +128,27 @@ def test_kill_9_at_random_moments_never_corrupts_history(tmp_path: Path) -> None
     store.reset("telegram", "1")
     store.append("telegram", "1", TURN)
     assert store.load("telegram", "1") == TURN
+
+
+def test_history_is_bounded_by_size_in_whole_turns() -> None:
+    big_turn = [{"role": "user", "content": "novel"}, {"role": "assistant", "content": "n" * 60_000}]
+    history = TURN * 3 + big_turn + TURN
+    kept = bound(history, 100, max_chars=50_000, message_max_chars=1_000_000)
+    assert kept == TURN, "the 60k turn does not fit: it and everything older is dropped"
+    clipped = bound(history, 100, max_chars=50_000, message_max_chars=10_000)
+    assert len(clipped) == len(history), "cut to 10k, the big answer fits: every turn is kept"
+    answer = clipped[len(TURN) * 3 + 1]["content"]
+    assert answer.startswith("n" * 10_000) and "50,000 more characters" in answer
+    assert len(answer) < 10_100
+    assert bound(big_turn, 100, max_chars=1_000, message_max_chars=1_000_000) == []
+
+
+def test_a_huge_stored_answer_is_cut_when_loaded(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path, 50)
+    store.append(
+        "telegram", "1", [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a" * 10**6}]
+    )
+    store.append("telegram", "1", TURN)
+    history = store.load("telegram", "1")
+    assert sum(len(m.get("content") or "") for m in history) < 40_000
+    assert history[-len(TURN) :] == TURN

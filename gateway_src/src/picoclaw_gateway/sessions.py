@@ -3,9 +3,10 @@
 Crash-safe under kill -9 at any moment:
 - turns are appended as JSON lines in one write + fsync; a torn last line is ignored on load;
 - /reset and compaction write a temp file, fsync it, os.replace it, fsync the folder.
-On load, history is cut to `history_limit` messages at a user-message boundary, and any
-tool message without its assistant call (or call without all results) is dropped, so the
-provider never sees an inconsistent conversation.
+On load, history is cut to `history_limit` messages and HISTORY_MAX_CHARS characters at a
+user-message boundary, and any tool message without its assistant call (or call without all
+results) is dropped, so the provider never sees an inconsistent conversation.
+Every line written is passed through the process's secret masker first.
 """
 
 from __future__ import annotations
@@ -17,10 +18,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+from picoclaw_gateway.logging_setup import mask_secrets
+
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+# History sent with each request, in characters (~4 per token): ~24k tokens leaves room for the
+# system prompt, tools and the answer in a 32k-token context, and keeps each chat's in-memory
+# history small. Older turns beyond it are dropped, whole.
+HISTORY_MAX_CHARS = 96_000
+# One stored message's text, at most: a reply is already cut to 32k (agent.loop.MAX_REPLY_CHARS);
+# older, larger records (or read_file's 100k results) are cut when loaded, not sent whole forever.
+HISTORY_MESSAGE_MAX_CHARS = 32_000
 
 
 def sanitize(messages: list[Message]) -> list[Message]:
@@ -51,19 +62,56 @@ def sanitize(messages: list[Message]) -> list[Message]:
     return clean
 
 
-def bound(messages: list[Message], limit: int) -> list[Message]:
-    """The last `limit` messages, starting at a user message (never mid tool exchange)."""
+def message_chars(msg: Message) -> int:
+    """A message's size in characters: its text plus its tool calls' names and arguments."""
+    size = len(content) if isinstance(content := msg.get("content"), str) else 0
+    for call in msg.get("tool_calls") or ():
+        if isinstance(call, dict):
+            size += len(str(call.get("name", ""))) + len(json.dumps(call.get("arguments"), default=str))
+    return size
+
+
+def _clip(msg: Message, max_chars: int) -> Message:
+    content = msg.get("content")
+    if not isinstance(content, str) or len(content) <= max_chars:
+        return msg
+    note = f"\n[cut: {len(content) - max_chars:,} more characters were not kept in the history]"
+    return {**msg, "content": content[:max_chars] + note}
+
+
+def bound(
+    messages: list[Message],
+    limit: int,
+    max_chars: int = HISTORY_MAX_CHARS,
+    message_max_chars: int = HISTORY_MESSAGE_MAX_CHARS,
+) -> list[Message]:
+    """The newest whole turns (each starting at a user message, never mid tool exchange) that fit
+    in `limit` messages and `max_chars` characters, each message's text cut at `message_max_chars`.
+    A newest turn that alone exceeds `max_chars` leaves the history empty."""
     tail = messages if len(messages) <= limit else messages[-limit:]
-    for index, msg in enumerate(tail):
-        if msg.get("role") == "user":
-            return tail[index:]
-    return []
+    tail = [_clip(m, message_max_chars) for m in tail]
+    start, total = len(tail), 0
+    for index in range(len(tail) - 1, -1, -1):
+        total += message_chars(tail[index])
+        if total > max_chars:
+            break
+        if tail[index].get("role") == "user":
+            start = index
+    return tail[start:]
+
+
+def drop_oldest_turns(messages: list[Message]) -> int:
+    """Drop the older half of the turns in place (at a user-message boundary); returns how many
+    messages went. Used when the provider says the conversation is too long."""
+    starts = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    cut = starts[len(starts) // 2] if len(starts) > 1 else len(messages)
+    del messages[:cut]
+    return cut
 
 
 def _encode(messages: list[Message]) -> bytes:
-    return b"".join(
-        json.dumps(m, ensure_ascii=False, separators=(",", ":")).encode() + b"\n" for m in messages
-    )
+    lines = "".join(json.dumps(m, ensure_ascii=False, separators=(",", ":")) + "\n" for m in messages)
+    return mask_secrets(lines).encode(errors="replace")  # a lone surrogate from the LLM: "?"
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -81,9 +129,17 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class SessionStore:
-    def __init__(self, workspace: Path, history_limit: int) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        history_limit: int,
+        max_chars: int = HISTORY_MAX_CHARS,
+        message_max_chars: int = HISTORY_MESSAGE_MAX_CHARS,
+    ) -> None:
         self.folder = workspace / "sessions"
         self.history_limit = history_limit
+        self.max_chars = max_chars
+        self.message_max_chars = message_max_chars
 
     def path(self, channel: str, chat_id: str) -> Path:
         return self.folder / f"{_UNSAFE.sub('_', channel)}_{_UNSAFE.sub('_', chat_id)}.jsonl"
@@ -108,7 +164,7 @@ class SessionStore:
                 continue
             if isinstance(record, dict):
                 messages.append(record)
-        history = bound(sanitize(messages), self.history_limit)
+        history = bound(sanitize(messages), self.history_limit, self.max_chars, self.message_max_chars)
         # Compact when the file holds far more than we keep, so it does not grow forever.
         if len(lines) > 2 * self.history_limit + 20:
             self._replace(path, history)

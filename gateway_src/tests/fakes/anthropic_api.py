@@ -69,9 +69,10 @@ class FakeAnthropic(FakeServer):
             return _error(400, "body is not JSON")
         messages = body.get("messages") or []
         user_text = last_user_text(messages)
-        await self.script.record(
-            RecordedRequest(request.path, {k.lower(): v for k, v in request.headers.items()}, body, user_text)
+        recorded = RecordedRequest(
+            request.path, {k.lower(): v for k, v in request.headers.items()}, body, user_text
         )
+        await self.script.record(recorded)
         if "x-api-key" not in request.headers:
             return _error(401, "x-api-key header is required")
         if self.api_key is not None and request.headers["x-api-key"] != self.api_key:
@@ -80,9 +81,11 @@ class FakeAnthropic(FakeServer):
             return _error(400, "anthropic-version: header is required")
         if not body.get("model") or not messages or not isinstance(body.get("max_tokens"), int):
             return _error(400, "model, messages and max_tokens are required")
-        reply = self.script.take(user_text)
+        reply = self.script.take(user_text, recorded)
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
+        if reply.raw_body is not None:
+            return web.json_response(reply.raw_body, status=reply.status)
         if reply.is_error:
             headers = {"retry-after": str(reply.retry_after)} if reply.retry_after is not None else {}
             return _error(reply.status, reply.error_message, headers)

@@ -2,13 +2,15 @@
 
 A script is an ordered list of rules. Each request takes the first rule whose `match`
 (a substring of the last user text) fits; a rule is used `times` times (None: forever).
-With no matching rule the fake answers deterministically: "echo: <last user text>".
+With no matching rule the fake answers deterministically: "echo: <last user text>", or asks
+`responder` (given the request being answered) when one is set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,8 @@ class ToolCall:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the fake answers: text, tool calls, or an HTTP error (status != 200)."""
+    """What the fake answers: text, tool calls, an HTTP error (status != 200), or `raw_body`:
+    exactly this JSON with `status` (shapes real servers send that the fake would not build)."""
 
     text: str | None = None
     tool_calls: tuple[ToolCall, ...] = ()
@@ -31,6 +34,7 @@ class Reply:
     error_message: str = ""
     retry_after: float | None = None
     delay_s: float = 0.0
+    raw_body: Any = None
 
     @property
     def is_error(self) -> bool:
@@ -43,6 +47,11 @@ def text(content: str, delay_s: float = 0.0) -> Reply:
 
 def tool_call(name: str, arguments: dict[str, Any], text_before: str | None = None) -> Reply:
     return Reply(text=text_before, tool_calls=(ToolCall(name, arguments),))
+
+
+def raw(body: Any, status: int = 200) -> Reply:
+    """Answer exactly `body` (as JSON) with `status`."""
+    return Reply(status=status, raw_body=body)
 
 
 def error(status: int, message: str = "", retry_after: float | None = None) -> Reply:
@@ -66,6 +75,7 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         error_message=str(data.get("error_message", "")),
         retry_after=data.get("retry_after"),
         delay_s=float(data.get("delay_s", 0.0)),
+        raw_body=data.get("raw_body"),
     )
 
 
@@ -99,6 +109,8 @@ class LLMScript:
     def __init__(self) -> None:
         self.rules: list[Rule] = []
         self.requests: list[RecordedRequest] = []
+        # Default answer when no rule matches (None: echo); gets the request being answered.
+        self.responder: Callable[[RecordedRequest], Reply] | None = None
         self._changed = asyncio.Condition()
 
     def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
@@ -111,7 +123,7 @@ class LLMScript:
         self.rules.clear()
         self.requests.clear()
 
-    def take(self, last_user_text: str) -> Reply:
+    def take(self, last_user_text: str, request: RecordedRequest | None = None) -> Reply:
         for rule in self.rules:
             if rule.match is not None and rule.match not in last_user_text:
                 continue
@@ -120,6 +132,8 @@ class LLMScript:
                 if rule.times <= 0:
                     self.rules.remove(rule)
             return rule.reply
+        if self.responder is not None and request is not None:
+            return self.responder(request)
         return text(f"echo: {last_user_text}")
 
     async def record(self, request: RecordedRequest) -> None:

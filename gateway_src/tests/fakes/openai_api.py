@@ -83,9 +83,10 @@ class FakeOpenAI(FakeServer):
             return web.json_response({"error": {"message": "body is not JSON", "code": 400}}, status=400)
         messages = body.get("messages") or []
         user_text = last_user_text(messages)
-        await self.script.record(
-            RecordedRequest(request.path, {k.lower(): v for k, v in request.headers.items()}, body, user_text)
+        recorded = RecordedRequest(
+            request.path, {k.lower(): v for k, v in request.headers.items()}, body, user_text
         )
+        await self.script.record(recorded)
         if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
             return web.json_response(
                 {"error": {"message": "Incorrect API key provided", "code": 401}}, status=401
@@ -94,9 +95,11 @@ class FakeOpenAI(FakeServer):
             return web.json_response(
                 {"error": {"message": "model and messages are required", "code": 400}}, 400
             )
-        reply = self.script.take(user_text)
+        reply = self.script.take(user_text, recorded)
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
+        if reply.raw_body is not None:
+            return web.json_response(reply.raw_body, status=reply.status)
         if reply.is_error:
             headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else {}
             return web.json_response(_error_body(reply), status=reply.status, headers=headers)

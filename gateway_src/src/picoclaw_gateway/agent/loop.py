@@ -1,4 +1,9 @@
-"""The agent loop: system prompt + history + user message -> provider -> tools -> answer."""
+"""The agent loop: system prompt + history + user message -> provider -> tools -> answer.
+
+Everything the LLM returns is untrusted input: its text is cut at MAX_REPLY_CHARS, secrets are
+masked out of everything the turn produces (reply, stored messages, what the next request sends),
+and a "conversation too long" answer drops the oldest turns and retries once.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,46 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from picoclaw_gateway.agent.tools.base import ToolRegistry
-from picoclaw_gateway.providers.base import Provider, ProviderAuthError, ProviderError
+from picoclaw_gateway.logging_setup import mask_secrets
+from picoclaw_gateway.providers.base import (
+    MAX_RESPONSE_BYTES,
+    TRUNCATED_NOTE,
+    ContextTooLongError,
+    LLMResponse,
+    Provider,
+    ProviderAuthError,
+    ProviderError,
+    RetryableProviderError,
+)
 from picoclaw_gateway.providers.retry import RetryPolicy, with_retry
+from picoclaw_gateway.sessions import drop_oldest_turns
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+
+# Longest answer text passed on (characters). ~8 Telegram messages: a real answer fits, a
+# runaway or hostile one becomes a cut reply with a note, not thousands of messages.
+MAX_REPLY_CHARS = 32_000
+TOO_LONG_REPLY = (
+    "Sorry, this conversation is too long for the language model, even after I dropped the older "
+    "messages. Send /reset to start fresh, or send a shorter message."
+)
+
+
+def clean_text(text: str, max_chars: int = MAX_REPLY_CHARS) -> str:
+    """LLM text made safe to pass on: cut at `max_chars` with a visible note, no lone
+    surrogates (they cannot be encoded to send or store), secrets masked."""
+    if len(text) > max_chars:
+        text = text[:max_chars] + f"\n\n[reply cut: {len(text) - max_chars:,} more characters not shown]"
+    return mask_secrets(text.encode("utf-8", "replace").decode("utf-8"))
+
+
+def _answer_text(response: LLMResponse) -> str:
+    text = clean_text(response.text)
+    if response.truncated:
+        text += "\n\n" + TRUNCATED_NOTE.format(mib=MAX_RESPONSE_BYTES // 2**20)
+    return text
 
 
 @dataclass(slots=True)
@@ -36,28 +75,42 @@ class AgentLoop:
         self.max_tool_iterations = max_tool_iterations
         self.retry_policy = retry_policy or RetryPolicy()
 
+    async def _complete(self, conversation: list[Message], specs: list[dict[str, Any]]) -> LLMResponse:
+        return await with_retry(
+            lambda: self.provider.chat(self.system_prompt, conversation, specs), self.retry_policy
+        )
+
     async def run_turn(self, history: list[Message], user_text: str) -> TurnResult:
-        new: list[Message] = [{"role": "user", "content": user_text}]
+        """One turn. When the provider says the conversation is too long, the oldest turns are
+        removed from `history` *in place* (so the caller's cached history stays shortened) and
+        the request is retried once."""
+        new: list[Message] = [{"role": "user", "content": mask_secrets(user_text)}]
         specs = self.tools.specs()
+        shortened = False
         try:
-            for iteration in range(self.max_tool_iterations + 1):
-                conversation = history + new
-                response = await with_retry(
-                    lambda conversation=conversation: self.provider.chat(
-                        self.system_prompt, conversation, specs
-                    ),
-                    self.retry_policy,
-                )
+            iteration = 0
+            while iteration <= self.max_tool_iterations:
+                try:
+                    response = await self._complete(history + new, specs)
+                except ContextTooLongError as exc:
+                    if shortened or not history:
+                        log.warning("LLM call failed: %s; nothing older left to drop", exc)
+                        return TurnResult(TOO_LONG_REPLY)
+                    shortened = True
+                    dropped = drop_oldest_turns(history)
+                    log.warning("%s; dropped the %d oldest history messages, retrying once", exc, dropped)
+                    continue
                 if not response.tool_calls:
-                    reply = response.text.strip() or "(the model returned an empty answer)"
-                    new.append({"role": "assistant", "content": response.text})
-                    return TurnResult(reply, new)
+                    text = _answer_text(response)
+                    new.append({"role": "assistant", "content": text})
+                    return TurnResult(text.strip() or "(the model returned an empty answer)", new)
                 if iteration == self.max_tool_iterations:
                     break  # budget spent: do not run more tools
+                iteration += 1
                 new.append(
                     {
                         "role": "assistant",
-                        "content": response.text,
+                        "content": clean_text(response.text),
                         "tool_calls": [
                             {"id": c.id, "name": c.name, "arguments": c.arguments}
                             for c in response.tool_calls
@@ -68,14 +121,24 @@ class AgentLoop:
                     log.info("tool call %s", call.name)
                     result = await self.tools.run(call.name, call.arguments)
                     new.append(
-                        {"role": "tool", "tool_call_id": call.id, "name": call.name, "content": result}
+                        {
+                            "role": "tool",
+                            "tool_call_id": call.id,
+                            "name": call.name,
+                            "content": mask_secrets(result),
+                        }
                     )
         except ProviderAuthError as exc:
             log.error("%s", exc)
             return TurnResult(f"Sorry, {exc}.")
+        except RetryableProviderError as exc:  # still failing after the retries
+            log.warning("LLM call failed: %s", exc)
+            return TurnResult(
+                mask_secrets(f"Sorry, I could not reach the language model: {exc}. Please try again later.")
+            )
         except ProviderError as exc:
             log.warning("LLM call failed: %s", exc)
-            return TurnResult(f"Sorry, I could not reach the language model: {exc}. Please try again later.")
+            return TurnResult(mask_secrets(f"Sorry, the language model's answer could not be used: {exc}."))
         stopped = (
             f"I stopped after {self.max_tool_iterations} tool steps without reaching a final answer. "
             "Ask me to continue if you want me to keep going."

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 import anthropic
+import httpx
 
 from picoclaw_gateway.config import LLMConfig
+from picoclaw_gateway.http_client import CappedAsyncClient, shared_ssl_context, was_truncated
+from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
+    MAX_RESPONSE_BYTES,
+    ContextTooLongError,
     LLMResponse,
     Provider,
     ProviderAuthError,
     ProviderError,
     RetryableProviderError,
     ToolCall,
+    is_context_too_long,
     parse_retry_after,
+    truncated_response,
 )
+from picoclaw_gateway.providers.truncated_json import close_truncated
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +63,48 @@ def to_anthropic_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]
     return wire
 
 
+def _bad(field: str, problem: str) -> ProviderError:
+    return ProviderError(
+        f"the LLM's response has {problem} ({field}) — fix: try again, or check llm.api_base "
+        "points to the Anthropic Messages API"
+    )
+
+
+def parse_message(body: Any) -> LLMResponse:
+    """A Messages API body -> LLMResponse; unknown block types (thinking...) are skipped."""
+    if not isinstance(body, dict):
+        raise _bad("body", f"a {type(body).__name__} instead of a JSON object")
+    content = body.get("content")
+    if not isinstance(content, list):
+        error = body.get("error")
+        if error:
+            detail = mask_secrets(str(error.get("message", error) if isinstance(error, dict) else error))[
+                :300
+            ]
+            raise ProviderError(f"the LLM provider returned an error: {detail}")
+        raise _bad("content", "no content list")
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for i, block in enumerate(content):
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif block.get("type") == "tool_use":
+            name = block.get("name")
+            if not isinstance(name, str) or not name:
+                raise _bad(f"content[{i}].name", "a tool call without a name")
+            args = block.get("input")
+            calls.append(
+                ToolCall(
+                    id=str(block.get("id") or f"toolu_{i}"),
+                    name=name,
+                    arguments=dict(args) if isinstance(args, dict) else {"_value": args},
+                )
+            )
+    return LLMResponse(text="".join(texts), tool_calls=calls)
+
+
 def _retry_after(exc: anthropic.APIStatusError) -> float | None:
     return parse_retry_after(exc.response.headers.get("retry-after"))
 
@@ -66,6 +117,14 @@ class AnthropicProvider(Provider):
             base_url=config.api_base,
             max_retries=0,
             timeout=config.timeout_s,
+            # Ours, so every body (answers and error pages) is read with the size cap.
+            http_client=CappedAsyncClient(
+                max_response_bytes=MAX_RESPONSE_BYTES,
+                timeout=httpx.Timeout(config.timeout_s, connect=15.0),
+                limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
+                follow_redirects=True,
+                verify=shared_ssl_context(),
+            ),
         )
 
     async def chat(
@@ -86,7 +145,7 @@ class AnthropicProvider(Provider):
                 for t in tools
             ]
         try:
-            response = await self._client.messages.create(**kwargs)
+            raw = await self._client.messages.with_raw_response.create(**kwargs)
         except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:
             raise ProviderAuthError(exc.status_code) from None
         except anthropic.APITimeoutError as exc:
@@ -94,22 +153,30 @@ class AnthropicProvider(Provider):
         except anthropic.APIConnectionError as exc:
             raise RetryableProviderError(f"cannot reach the LLM provider ({type(exc).__name__})") from exc
         except anthropic.APIStatusError as exc:
+            if is_context_too_long(exc.status_code, exc.message):
+                raise ContextTooLongError(
+                    f"the conversation is too long for the model (HTTP {exc.status_code})"
+                ) from None
             if exc.status_code == 429 or exc.status_code >= 500:
                 raise RetryableProviderError(
                     f"LLM provider returned HTTP {exc.status_code}", retry_after=_retry_after(exc)
                 ) from None
             raise ProviderError(
-                f"LLM provider returned HTTP {exc.status_code}: {exc.message[:300]}"
+                # Masked before it is shortened: a key cut in half would no longer be recognised.
+                f"LLM provider returned HTTP {exc.status_code}: {mask_secrets(exc.message[:1000])[:300]}"
             ) from None
-        texts: list[str] = []
-        calls: list[ToolCall] = []
-        for block in response.content:
-            if block.type == "text":
-                texts.append(block.text)
-            elif block.type == "tool_use":
-                args = block.input if isinstance(block.input, dict) else {"_value": block.input}
-                calls.append(ToolCall(id=block.id, name=block.name, arguments=dict(args)))
-        return LLMResponse(text="".join(texts), tool_calls=calls)
+        response = raw.http_response
+        if was_truncated(response):
+            return truncated_response(
+                close_truncated(response.content.decode("utf-8", "ignore")), parse_message
+            )
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            raise ProviderError(
+                "the LLM returned a response that is not JSON — fix: check llm.api_base"
+            ) from None
+        return parse_message(body)
 
     async def close(self) -> None:
         await self._client.close()

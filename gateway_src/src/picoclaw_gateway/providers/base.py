@@ -10,8 +10,17 @@ Each provider converts them to its wire format.
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# Largest LLM response body read (bytes). A 4,096-token answer is ~20 KB of JSON and a 64k-token
+# one (the largest outputs models offer) ~0.3-0.5 MB. Past this the body is cut and the
+# connection dropped, so a runaway or hostile answer costs ~6x this in memory (bytes, text,
+# parsed copies) instead of its full size several times over; with 4 turns in flight at once
+# that is still ~25 MB, well inside the container's 128 MB.
+MAX_RESPONSE_BYTES = 1024 * 1024
+TRUNCATED_NOTE = "[cut: the model's response was larger than {mib} MiB; the rest was not read]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +34,7 @@ class ToolCall:
 class LLMResponse:
     text: str
     tool_calls: list[ToolCall] = field(default_factory=list)
+    truncated: bool = False  # the body passed MAX_RESPONSE_BYTES: text is what came before the cut
 
 
 class ProviderError(Exception):
@@ -37,6 +47,24 @@ class ProviderAuthError(ProviderError):
     def __init__(self, status: int) -> None:
         super().__init__(f"the LLM provider rejected the API key ({status}) — check llm.api_key")
         self.status = status
+
+
+class ContextTooLongError(ProviderError):
+    """The request was too large for the model (context length / 413): shorten and retry."""
+
+
+# How providers say "too long": OpenAI/OpenRouter "maximum context length", code
+# context_length_exceeded; Anthropic "prompt is too long", request_too_large; vLLM/llama.cpp
+# "exceeds the context window"/"too many tokens".
+_CONTEXT_TOO_LONG = re.compile(
+    r"context.length|context.window|maximum context|prompt is too long|too many tokens"
+    r"|request.too.large|reduce the length|input is too long|tokens? exceed",
+    re.IGNORECASE,
+)
+
+
+def is_context_too_long(status: int, text: str) -> bool:
+    return status == 413 or (status == 400 and bool(_CONTEXT_TOO_LONG.search(text)))
 
 
 class RetryableProviderError(ProviderError):
@@ -56,6 +84,23 @@ class Provider(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass
+
+
+def truncated_response(body: Any, parse: Any) -> LLMResponse:
+    """An answer cut at MAX_RESPONSE_BYTES: its text up to the cut (tool calls are dropped,
+    their arguments may be cut too), or a ProviderError when no text survived."""
+    response: LLMResponse | None = None
+    if body is not None:
+        try:
+            response = parse(body)
+        except ProviderError:
+            response = None
+    if response is None or not response.text.strip():
+        raise ProviderError(
+            f"the model's response was larger than {MAX_RESPONSE_BYTES // 2**20} MiB and held no "
+            "readable text — fix: ask for a shorter answer"
+        )
+    return LLMResponse(text=response.text, truncated=True)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -9,16 +9,22 @@ from typing import Any
 import httpx
 
 from picoclaw_gateway.config import LLMConfig
-from picoclaw_gateway.http_client import shared_ssl_context
+from picoclaw_gateway.http_client import CappedAsyncClient, shared_ssl_context, was_truncated
+from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
+    MAX_RESPONSE_BYTES,
+    ContextTooLongError,
     LLMResponse,
     Provider,
     ProviderAuthError,
     ProviderError,
     RetryableProviderError,
     ToolCall,
+    is_context_too_long,
     parse_retry_after,
+    truncated_response,
 )
+from picoclaw_gateway.providers.truncated_json import close_truncated
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +64,89 @@ def _parse_arguments(raw: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {"_value": parsed}
 
 
-def parse_completion(body: Any) -> LLMResponse:
-    try:
-        message = body["choices"][0]["message"]
-    except (KeyError, IndexError, TypeError):
-        error = body.get("error") if isinstance(body, dict) else None
-        raise ProviderError(f"the LLM returned an unexpected response: {str(error or body)[:200]}") from None
-    calls = [
-        ToolCall(
-            id=str(call.get("id") or f"call_{i}"),
-            name=call["function"]["name"],
-            arguments=_parse_arguments(call["function"].get("arguments")),
+def _bad(field: str, problem: str) -> ProviderError:
+    return ProviderError(
+        f"the LLM's response has {problem} ({field}) — fix: try again, or use a model/server that "
+        "speaks the OpenAI chat completions format"
+    )
+
+
+def _content_text(content: Any, field: str) -> str:
+    """`content` as servers send it: a string, null, or a list of parts (strings or
+    {"type": "text"|"output_text"|"refusal", "text"|"refusal": ...}; other parts, e.g. images, skipped)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise _bad(field, f"content of type {type(content).__name__}")
+    texts: list[str] = []
+    for part in content:
+        if isinstance(part, str):
+            texts.append(part)
+        elif isinstance(part, dict):
+            value = part.get("text", part.get("refusal"))
+            if isinstance(value, dict):  # {"text": {"value": ...}} (Assistants-style parts)
+                value = value.get("value")
+            if isinstance(value, str):
+                texts.append(value)
+    return "".join(texts)
+
+
+def _tool_calls(raw: Any, field: str) -> list[ToolCall]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _bad(field, "tool_calls that are not a list")
+    calls: list[ToolCall] = []
+    for i, call in enumerate(raw):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict):
+            raise _bad(f"{field}[{i}].function", "a tool call without its function")
+        name = function.get("name")
+        if not isinstance(name, str) or not name:
+            raise _bad(f"{field}[{i}].function.name", "a tool call without a name")
+        calls.append(
+            ToolCall(
+                id=str(call.get("id") or f"call_{i}"),
+                name=name,
+                arguments=_parse_arguments(function.get("arguments")),
+            )
         )
-        for i, call in enumerate(message.get("tool_calls") or [])
-    ]
-    return LLMResponse(text=message.get("content") or "", tool_calls=calls)
+    return calls
+
+
+def parse_completion(body: Any) -> LLMResponse:
+    """A chat completion body -> LLMResponse; anything unusable is a ProviderError naming the field."""
+    if not isinstance(body, dict):
+        raise _bad("body", f"a {type(body).__name__} instead of a JSON object")
+    choices = body.get("choices")
+    if not choices:
+        error = body.get("error")
+        if error:  # some servers answer errors with HTTP 200
+            detail = mask_secrets(str(error.get("message", error) if isinstance(error, dict) else error))[
+                :300
+            ]
+            if is_context_too_long(400, detail):
+                raise ContextTooLongError(f"the conversation is too long for the model: {detail}")
+            raise ProviderError(f"the LLM provider returned an error: {detail}")
+        raise _bad("choices", "no choices")
+    choice = choices[0] if isinstance(choices, list) else None
+    if not isinstance(choice, dict):
+        raise _bad("choices[0]", "no readable choice")
+    message = choice.get("message")
+    if message is None and isinstance(choice.get("text"), str):
+        message = choice["text"]  # legacy completions shape
+    if isinstance(message, str):
+        return LLMResponse(text=message)
+    if not isinstance(message, dict):
+        raise _bad("choices[0].message", "no message")
+    text = _content_text(message.get("content"), "choices[0].message.content")
+    if not text and isinstance(message.get("refusal"), str):
+        text = message["refusal"]
+    return LLMResponse(
+        text=text, tool_calls=_tool_calls(message.get("tool_calls"), "choices[0].message.tool_calls")
+    )
 
 
 def raise_for_status(status: int, headers: httpx.Headers, text: str) -> None:
@@ -80,18 +154,22 @@ def raise_for_status(status: int, headers: httpx.Headers, text: str) -> None:
         return
     if status in (401, 403):
         raise ProviderAuthError(status)
+    if is_context_too_long(status, text):
+        raise ContextTooLongError(f"the conversation is too long for the model (HTTP {status})")
     if status == 429 or status >= 500:
         raise RetryableProviderError(
             f"LLM provider returned HTTP {status}", retry_after=parse_retry_after(headers.get("retry-after"))
         )
-    raise ProviderError(f"LLM provider returned HTTP {status}: {text[:300]}")
+    # Masked before it is shortened: a key cut in half would no longer be recognised.
+    raise ProviderError(f"LLM provider returned HTTP {status}: {mask_secrets(text[:1000])[:300]}")
 
 
 class OpenAICompatProvider(Provider):
     def __init__(self, config: LLMConfig, client: httpx.AsyncClient | None = None) -> None:
         self._config = config
         self._url = config.api_base.rstrip("/") + "/chat/completions"
-        self._client = client or httpx.AsyncClient(
+        self._client = client or CappedAsyncClient(
+            max_response_bytes=MAX_RESPONSE_BYTES,
             timeout=httpx.Timeout(config.timeout_s, connect=15.0),
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
             headers={"Authorization": f"Bearer {config.api_key}"},
@@ -118,10 +196,17 @@ class OpenAICompatProvider(Provider):
         except httpx.HTTPError as exc:
             raise RetryableProviderError(f"cannot reach the LLM provider ({type(exc).__name__})") from exc
         raise_for_status(response.status_code, response.headers, response.text)
+        if was_truncated(response):
+            return truncated_response(
+                close_truncated(response.content.decode("utf-8", "ignore")), parse_completion
+            )
         try:
-            body = response.json()
+            body = json.loads(response.content)
         except ValueError:
-            raise ProviderError("the LLM returned a response that is not JSON") from None
+            raise ProviderError(
+                "the LLM returned a response that is not JSON — fix: check llm.api_base "
+                "(an OpenAI-compatible base URL ends in /v1 or /api/v1)"
+            ) from None
         return parse_completion(body)
 
     async def close(self) -> None:
