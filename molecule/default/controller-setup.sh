@@ -2,18 +2,13 @@
 # Molecule dependency step, run on the controller before create/converge/destroy:
 #   - the registry-free test images (systemd host + gateway base image) and a `docker save` tarball of
 #     the base image for the role's air-gapped load path (all cached: fast when present);
-#   - a snapshot of gateway_src taken once per run (see below);
-#   - a private collections path where picoclaw.stack resolves to this checkout, so the scenario does
-#     not depend on (or race with) ansible-lint's and molecule's own installs into .ansible/.
+#   - a snapshot of gateway_src taken once per run (see below).
+# picoclaw.stack resolves to this checkout through the committed .collections link (molecule.yml).
 set -euo pipefail
 project="$(cd "$(dirname "$0")/../.." && pwd)"
 
 bash "$project/scripts/images/build-test-images.sh" \
   --save-python "$project/.cache/images/python-3.13-trixie.tar" >/dev/null
-
-collections="$project/.cache/molecule-collections/ansible_collections/picoclaw"
-mkdir -p "$collections"
-ln -sfn "$project" "$collections/stack"
 
 # A snapshot of the gateway sources for this run: the image hash covers the sources, so edits made in
 # the checkout while the scenario runs (converge, then idempotence) would otherwise rebuild the image.

@@ -9,8 +9,8 @@
 # Usage: scripts/collection/build.sh
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-VENV_BIN="${REPO_ROOT}/.venv/bin"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 OUT="${REPO_ROOT}/build"
 VERSION="$(sed -n 's/^version: *//p' "${REPO_ROOT}/galaxy.yml")"
 TARBALL="${OUT}/picoclaw-stack-${VERSION}.tar.gz"

@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tree.sh"
 
 cd "${REPO_ROOT}"
-"${REPO_ROOT}/.venv/bin/antsibull-changelog" lint
+antsibull-changelog lint
 echo "ok: antsibull-changelog lint"
 
 COLLECTION_BUILD_DIR="${REPO_ROOT}/build/changelog-rehearsal"
@@ -16,9 +16,8 @@ COLLECTION_TREE="${COLLECTION_BUILD_DIR}/ansible_collections/picoclaw/stack"
 build_collection_tree
 version="$(sed -n 's/^version: *//p' "${REPO_ROOT}/galaxy.yml")"
 cd "${COLLECTION_TREE}"
-# antsibull-changelog asks ansible-doc (from the venv) about the collection's modules.
-PATH="${REPO_ROOT}/.venv/bin:${PATH}" ANSIBLE_COLLECTIONS_PATH="${COLLECTION_BUILD_DIR}" \
-    "${REPO_ROOT}/.venv/bin/antsibull-changelog" release --version "${version}"
+# antsibull-changelog asks ansible-doc (from the venv, first on PATH: lib.sh) about the modules.
+ANSIBLE_COLLECTIONS_PATH="${COLLECTION_BUILD_DIR}" antsibull-changelog release --version "${version}"
 for module in picoclaw_config workspace_backup; do
     grep -q "picoclaw.stack.${module} - " CHANGELOG.rst || { echo "FAIL: ${module} missing from CHANGELOG.rst" >&2; exit 1; }
 done

@@ -2,6 +2,7 @@
 # ansible-lint (production profile, config in .ansible-lint) over the collection.
 # Usage: scripts/collection/lint.sh [ansible-lint args]
 set -euo pipefail
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 cd "${REPO_ROOT}"
-PATH="${REPO_ROOT}/.venv/bin:${PATH}" "${REPO_ROOT}/.venv/bin/ansible-lint" --offline --nocolor "$@"
+ansible-lint --offline --nocolor "$@"

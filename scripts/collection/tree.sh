@@ -4,7 +4,8 @@
 # Sourced by sanity.sh and units.sh; sets COLLECTION_TREE.
 set -euo pipefail
 
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 # COLLECTION_BUILD_DIR lets two gates run side by side without sharing a tree.
 COLLECTION_BUILD_DIR="${COLLECTION_BUILD_DIR:-${REPO_ROOT}/build}"
 COLLECTION_TREE="${COLLECTION_BUILD_DIR}/ansible_collections/picoclaw/stack"

@@ -10,5 +10,5 @@ source "$(dirname "${BASH_SOURCE[0]}")/tree.sh"
 build_collection_tree
 cd "${COLLECTION_TREE}"
 PYTHONPATH="${COLLECTION_BUILD_DIR}${PYTHONPATH:+:${PYTHONPATH}}" \
-    "${REPO_ROOT}/.venv/bin/python" -m pytest -p no:cacheprovider --rootdir "${COLLECTION_TREE}" \
+    "${VENV_BIN}/python" -m pytest -p no:cacheprovider --rootdir "${COLLECTION_TREE}" \
     tests/unit "$@"

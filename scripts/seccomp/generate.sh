@@ -8,8 +8,10 @@
 # On an aarch64 machine the trace lands in traced/aarch64.txt; build_profile.py merges every traced/*.txt
 # (aarch64.txt into an arm64-only rule, so it never widens the x86_64 filter).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-python=${PYTHON:-$repo/.venv/bin/python}
+# shellcheck source=scripts/lib.sh
+source "$(dirname "$0")/../lib.sh"
+repo=$REPO_ROOT
+python=${PYTHON:-$VENV_BIN/python}
 arch=$(uname -m)
 image=picoclaw-seccomp-trace:$(date +%s)
 out=${PROFILE_OUT:-$repo/roles/gateway/files/seccomp/picoclaw.json}

@@ -40,8 +40,7 @@ def stack_dir(tmp_path: Path) -> Path:
 def _run(stack_dir: Path, *extra: str) -> pexpect.spawn:
     env = dict(os.environ)
     env.update(
-        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".collections"),
+        ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),  # its collections_path finds picoclaw.stack here
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",

@@ -97,6 +97,10 @@ class GatewayProcess:
         self.started_at = 0.0
 
     @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    @property
     def pid(self) -> int:
         assert self.process is not None
         return self.process.pid

@@ -1,19 +1,19 @@
-"""The same conversation through the Anthropic Messages protocol."""
+"""The same conversation through the Anthropic Messages protocol (one shared gateway)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tests.conftest import ANTHROPIC_KEY
-from tests.e2e.conftest import AskFn, StartGateway
+from tests.e2e.conftest import AskFn
+from tests.e2e.gateway_process import GatewayProcess
 from tests.fakes import llm_script
 from tests.fakes.anthropic_api import FakeAnthropic
 
 
 async def test_anthropic_reply(
-    start_gateway: StartGateway, ask: AskFn, anthropic_fake: FakeAnthropic
+    anthropic_gateway: GatewayProcess, ask: AskFn, anthropic_fake: FakeAnthropic
 ) -> None:
-    await start_gateway("anthropic")
     assert await ask("bonjour") == "echo: bonjour"
     [request] = anthropic_fake.script.requests
     assert request.headers["x-api-key"] == ANTHROPIC_KEY
@@ -24,9 +24,8 @@ async def test_anthropic_reply(
 
 
 async def test_anthropic_tool_use_writes_the_file(
-    start_gateway: StartGateway, ask: AskFn, anthropic_fake: FakeAnthropic, workspace: Path
+    anthropic_gateway: GatewayProcess, ask: AskFn, anthropic_fake: FakeAnthropic, workspace: Path
 ) -> None:
-    await start_gateway("anthropic")
     anthropic_fake.script.add(llm_script.tool_call("write_file", {"path": "a.md", "content": "# hi\n"}))
     anthropic_fake.script.add(llm_script.text("written"))
     assert await ask("write a.md") == "written"
@@ -43,9 +42,9 @@ async def test_anthropic_tool_use_writes_the_file(
 
 
 async def test_anthropic_401_tells_the_user(
-    start_gateway: StartGateway, ask: AskFn, anthropic_fake: FakeAnthropic
+    anthropic_gateway: GatewayProcess, ask: AskFn, anthropic_fake: FakeAnthropic
 ) -> None:
-    gateway = await start_gateway("anthropic")
+    gateway = anthropic_gateway
     anthropic_fake.script.add(llm_script.error(401, "invalid x-api-key"), times=None)
     answer = await ask("hi")
     assert "key" in answer.lower()
@@ -55,9 +54,8 @@ async def test_anthropic_401_tells_the_user(
 
 
 async def test_anthropic_529_then_ok_is_retried(
-    start_gateway: StartGateway, ask: AskFn, anthropic_fake: FakeAnthropic
+    anthropic_gateway: GatewayProcess, ask: AskFn, anthropic_fake: FakeAnthropic
 ) -> None:
-    await start_gateway("anthropic")
     anthropic_fake.script.add(llm_script.error(529, "Overloaded"))
     assert await ask("busy?", wait_s=20) == "echo: busy?"
     assert len(anthropic_fake.script.requests) == 2

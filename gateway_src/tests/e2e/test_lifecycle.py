@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import BOT_TOKEN, OPENROUTER_KEY
 from tests.e2e.conftest import AskFn, MakeConfig, StartGateway
-from tests.e2e.gateway_process import GATEWAY_SRC, free_port, gateway_env
+from tests.e2e.gateway_process import GATEWAY_SRC, GatewayProcess, free_port, gateway_env
 from tests.fakes import llm_script
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.telegram_api import FakeTelegram
@@ -94,7 +94,6 @@ async def _healthcheck(port: int) -> int:
     return await asyncio.wait_for(process.wait(), 30)
 
 
-async def test_healthcheck_command_exit_codes(start_gateway: StartGateway) -> None:
-    gateway = await start_gateway()
+async def test_healthcheck_command_exit_codes(gateway: GatewayProcess) -> None:
     assert await _healthcheck(gateway.health_port) == 0
     assert await _healthcheck(free_port()) == 1

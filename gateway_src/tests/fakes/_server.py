@@ -86,6 +86,9 @@ class FakeServer:
     async def close(self) -> None:
         await self.server.close()
 
+    def reset(self) -> None:
+        """Forget recorded traffic and scripted behaviour, keep serving (between tests sharing a fake)."""
+
     @property
     def base_url(self) -> str:
         return self.server.base_url

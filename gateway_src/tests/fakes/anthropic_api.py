@@ -62,6 +62,9 @@ class FakeAnthropic(FakeServer):
         add_control_routes(self.app, self.script)
         self.server = RunningServer(self.app)
 
+    def reset(self) -> None:
+        self.script.reset()
+
     async def _messages(self, request: web.Request) -> web.StreamResponse:
         try:
             body = await request.json()

@@ -73,6 +73,9 @@ class FakeOpenAI(FakeServer):
         add_control_routes(self.app, self.script)
         self.server = RunningServer(self.app)
 
+    def reset(self) -> None:
+        self.script.reset()
+
     async def _models(self, _request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": "test/model", "object": "model"}]})
 

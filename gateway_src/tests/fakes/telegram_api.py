@@ -226,12 +226,17 @@ class FakeTelegram(FakeServer):
         return max(offsets, default=0)
 
     def reset(self) -> None:
+        """Forget updates, calls and sent messages and undo scripted failures.
+
+        Update and message ids keep counting: a gateway still polling keeps its `offset`.
+        """
         self.pending.clear()
         self.calls.clear()
         self.sent.clear()
         self.delivered_at.clear()
         self.pushed_at.clear()
-        self.flood_remaining = 0
+        self.flood_remaining, self.flood_retry_after = 0, 1
+        self.get_updates_status = None
 
     # ---- bot API ---------------------------------------------------------------------------
     async def _bot_method(self, request: web.Request) -> web.Response:
