@@ -11,12 +11,18 @@ from urllib.parse import SplitResult, urlsplit
 
 from .result import Problem
 
+# Compiled once: these run for every key and value of configs with 100k entries.
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_QUOTED_INT = re.compile(r"^\s*-?\d+\s*$")
+_QUOTED_NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+_SPACE = re.compile(r"\s")
+
 
 def child(path: str, key: object) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     text = str(key)
-    if re.match(r"^[A-Za-z_][A-Za-z0-9_-]*$", text) and len(text) <= 64:
+    if len(text) <= 64 and _PLAIN_KEY.match(text):  # length first: a 1 MiB key is not scanned
         return f"{path}.{text}"
     return f"{path}[{show(text)}]"
 
@@ -171,7 +177,7 @@ class Checker:
         if key not in parent:
             return default
         value = parent[key]
-        if isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
+        if isinstance(value, str) and _QUOTED_INT.match(value):
             self.err(
                 p, f"must be a number, got the string {show(value)}", f"write {value.strip()} without quotes"
             )
@@ -213,7 +219,7 @@ class Checker:
         if value is None and nullable:
             return None
         bounds = "{}{:g} and <= {:g}".format(">= " if low_inclusive else "> ", low, high)
-        if isinstance(value, str) and re.match(r"^\s*-?\d+(\.\d+)?\s*$", value):
+        if isinstance(value, str) and _QUOTED_NUMBER.match(value):
             self.err(
                 p, f"must be a number, got the string {show(value)}", f"write {value.strip()} without quotes"
             )
@@ -252,7 +258,7 @@ class Checker:
             return None
         p = child(path, key)
         need = " or ".join(s + "://" for s in schemes)
-        if re.search(r"\s", raw):
+        if _SPACE.search(raw):
             self.err(p, "URL contains whitespace", "remove the spaces and line breaks")
             return None
         parts = _split_url(raw)

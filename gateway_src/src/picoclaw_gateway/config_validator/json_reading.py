@@ -34,15 +34,19 @@ class _DuplicateCollector:
 
     def report(self, ck: Checker, data: object) -> None:
         """Name every duplicate by its JSON path (iterative walk: no recursion limit)."""
+        wanted = {id(obj) for obj, _key in self.found}
         paths = {}  # type: dict
         stack = [(data, "$")]
-        while stack:
+        # Only containers get a path (leaves cannot hold a duplicate); stop once all are named.
+        while stack and len(paths) < len(wanted):
             node, path = stack.pop()
             if isinstance(node, dict):
-                paths[id(node)] = path
-                stack.extend((value, child(path, key)) for key, value in node.items())
-            elif isinstance(node, list):
-                stack.extend((value, child(path, index)) for index, value in enumerate(node))
+                if id(node) in wanted:
+                    paths[id(node)] = path
+                items = node.items()
+            else:
+                items = enumerate(node)
+            stack.extend((value, child(path, key)) for key, value in items if isinstance(value, (dict, list)))
         for obj, key in self.found:
             ck.err(
                 child(paths.get(id(obj), "$"), key),
@@ -53,6 +57,14 @@ class _DuplicateCollector:
 
 def _constant(name: str) -> float:
     raise _BadConstant(name)
+
+
+def _int(text: str) -> int:
+    # int() of n digits is quadratic on interpreters without the 4300-digit cap (CVE-2020-10735);
+    # apply the same cap everywhere so parsing stays linear and the answer is the same.
+    if len(text) > 4300:
+        raise ValueError("integer with more than 4300 digits")
+    return int(text)
 
 
 def _float(text: str) -> float:
@@ -101,7 +113,9 @@ def validate_text(text: str | bytes) -> ValidationResult:
         return ValidationResult(ck.errors, [])
     try:
         dupes = _DuplicateCollector()
-        data = json.loads(text, object_pairs_hook=dupes, parse_constant=_constant, parse_float=_float)
+        data = json.loads(
+            text, object_pairs_hook=dupes, parse_constant=_constant, parse_float=_float, parse_int=_int
+        )
     except json.JSONDecodeError as exc:
         ck.err("$", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", _json_fix(exc))
         return ValidationResult(ck.errors, [])

@@ -21,11 +21,22 @@ def _redact_url(value: object) -> object:
         return "***"
 
 
+def _copy(value: object) -> object:
+    """Deep copy of JSON-shaped data; a few times faster than copy.deepcopy on 100k entries."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value  # immutable
+    return copy.deepcopy(value)
+
+
 def redact(normalized: dict) -> dict:
     """Deep copy with api_key/token/app_token replaced by "***" and URL credentials removed."""
     if not isinstance(normalized, dict):
         return normalized
-    out = copy.deepcopy(normalized)
+    out = _copy(normalized)
     llm = out.get("llm")
     if isinstance(llm, dict):
         if llm.get("api_key"):

@@ -11,6 +11,9 @@ from .schema import KEY_PREFIXES
 
 _TELEGRAM_TOKEN = re.compile(r"^(\d+):([A-Za-z0-9_-]+)$")
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+_SPACE = re.compile(r"\s")
+_XXX = re.compile(r"(^|[-_])x{3,}($|[-_])")
+_YOUR = re.compile(r"(^|[-_])your($|[-_])")
 _PLACEHOLDER_WORDS = frozenset(
     (
         "changeme",
@@ -39,7 +42,7 @@ def placeholder_reason(value: str) -> str | None:
     """Why a secret value obviously cannot work, described without quoting it."""
     if value != value.strip():
         return "starts or ends with whitespace"
-    if re.search(r"\s", value):
+    if _SPACE.search(value):
         return "contains whitespace"
     if "..." in value or "\u2026" in value:
         return "contains '...' (a shortened example, not a real value)"
@@ -48,7 +51,7 @@ def placeholder_reason(value: str) -> str | None:
     lowered = value.lower()
     if lowered in _PLACEHOLDER_WORDS or lowered in _BARE_PREFIXES:
         return "is a placeholder, not a real value"
-    if re.search(r"(^|[-_])x{3,}($|[-_])", lowered) or re.search(r"(^|[-_])your($|[-_])", lowered):
+    if _XXX.search(lowered) or _YOUR.search(lowered):
         return "is a placeholder from an example (contains 'xxx' or 'YOUR')"
     return None
 
