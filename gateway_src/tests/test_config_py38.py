@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULE = ROOT / "src" / "picoclaw_gateway" / "config_validator.py"
-ANSIBLE_LINK = ROOT.parent / "plugins" / "module_utils" / "config_validator.py"
+PACKAGE = ROOT / "src" / "picoclaw_gateway" / "config_validator"
+MODULES = sorted(PACKAGE.glob("*.py"))
+# The collection ships the same package: a directory of one symlink per file (ansible-test's
+# sanity rejects a symlink to a directory).
+ANSIBLE_PACKAGE = ROOT.parent / "plugins" / "module_utils" / "config_validator"
 
 SCRIPT = """
 import glob, json, sys
@@ -43,32 +46,43 @@ def python38() -> str | None:
 
 
 def test_syntax_is_python38() -> None:
-    ast.parse(MODULE.read_text(encoding="utf-8"), feature_version=(3, 8))
+    assert (PACKAGE / "__init__.py") in MODULES
+    for module in MODULES:
+        ast.parse(module.read_text(encoding="utf-8"), feature_version=(3, 8))
 
 
-def test_ansible_module_utils_link_is_the_same_file() -> None:
-    assert ANSIBLE_LINK.resolve() == MODULE.resolve()
+def test_ansible_module_utils_links_are_the_same_files() -> None:
+    links = sorted(path for path in ANSIBLE_PACKAGE.iterdir() if path.name != "__pycache__")
+    assert [link.name for link in links] == [module.name for module in MODULES]
+    for link in links:
+        assert link.is_symlink(), f"{link} must be a symlink into the gateway package"
+        assert link.resolve() == (PACKAGE / link.name).resolve()
 
 
-def test_only_standard_library_imports() -> None:
-    tree = ast.parse(MODULE.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)
+def test_only_standard_library_imports(module: Path) -> None:
+    tree = ast.parse(module.read_text(encoding="utf-8"))
     imported = {
         (node.module or "").split(".")[0] if isinstance(node, ast.ImportFrom) else alias.name.split(".")[0]
         for node in ast.walk(tree)
-        if isinstance(node, (ast.Import, ast.ImportFrom))
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0)
         for alias in node.names
     }
     allowed = {"__future__", "copy", "difflib", "ipaddress", "json", "math", "os", "re", "stat", "urllib"}
     assert imported <= allowed
-    assert not any(isinstance(node, ast.ImportFrom) and node.level for node in ast.walk(tree))
+    # Relative imports only reach sibling modules of this package (the same in both trees).
+    siblings = {path.stem for path in MODULES}
+    relative = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level]
+    assert all(node.level == 1 and node.module in siblings for node in relative), module.name
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
     assert not calls & {"print", "exit", "quit"}
 
 
 @pytest.mark.skipif(python38() is None, reason="no Python 3.8 interpreter on this machine")
-def test_runs_on_python38() -> None:
+@pytest.mark.parametrize("package", [PACKAGE, ANSIBLE_PACKAGE], ids=["gateway", "module_utils"])
+def test_runs_on_python38(package: Path) -> None:
     proc = subprocess.run(
-        [str(python38()), "-c", SCRIPT, str(MODULE.parent), str(ROOT / "examples")],
+        [str(python38()), "-c", SCRIPT, str(package.parent), str(ROOT / "examples")],
         capture_output=True,
         text=True,
         timeout=120,

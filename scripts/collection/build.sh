@@ -3,7 +3,8 @@
 # a temporary collections path and prove the installed copy works:
 #   * the tarball holds roles, plugins, playbooks, site.yml, meta, README, changelogs and
 #     the gateway sources, and none of the tests, molecule, benchmarks, caches or venvs;
-#   * plugins/module_utils/config_validator.py (a symlink into gateway_src) survives;
+#   * plugins/module_utils/config_validator/ (one symlink per file of the gateway's validator
+#     package) ships every module, each resolving to a regular file of the tarball;
 #   * `ansible-playbook picoclaw.stack.site --syntax-check` passes from the install;
 #   * both modules run from the install (the validator import resolves).
 # Usage: scripts/collection/build.sh
@@ -33,15 +34,41 @@ echo "$(wc -l < "${LISTING}") entries in the tarball"
 for path in MANIFEST.json FILES.json README.md meta/runtime.yml site.yml playbooks/site.yml \
     changelogs/config.yaml changelogs/changelog.yaml \
     plugins/modules/picoclaw_config.py plugins/modules/workspace_backup.py \
-    plugins/module_utils/workspace_archive.py plugins/module_utils/config_validator.py \
+    plugins/module_utils/workspace_archive.py plugins/module_utils/config_validator/__init__.py \
     roles/docker/tasks/main.yml roles/gateway/tasks/main.yml \
     gateway_src/pyproject.toml gateway_src/Dockerfile gateway_src/README.md \
-    gateway_src/src/picoclaw_gateway/__init__.py gateway_src/src/picoclaw_gateway/config_validator.py; do
+    gateway_src/src/picoclaw_gateway/__init__.py gateway_src/src/picoclaw_gateway/config_validator/__init__.py; do
     if grep -qxF "${path}" "${LISTING}"; then ok "ships ${path}"; else fail "tarball lacks ${path}"; fi
 done
 for dir in gateway_src/tools gateway_src/docs gateway_src/examples; do
     if grep -q "^${dir}/." "${LISTING}"; then ok "ships ${dir}/"; else fail "tarball lacks files under ${dir}/"; fi
 done
+
+# The validator package: every module of the gateway's copy is in module_utils too, and each
+# module_utils entry is a regular file or a symlink to a regular file inside the tarball.
+VALIDATOR_SRC="gateway_src/src/picoclaw_gateway/config_validator"
+VALIDATOR_UTILS="plugins/module_utils/config_validator"
+if "${VENV_BIN}/python" - "${TARBALL}" "${REPO_ROOT}/${VALIDATOR_SRC}" "${VALIDATOR_UTILS}" <<'PY'
+import os.path, pathlib, sys, tarfile
+tarball, package, utils = sys.argv[1:]
+with tarfile.open(tarball) as tar:
+    members = {m.name.removeprefix("./"): m for m in tar.getmembers()}
+bad = []
+for module in sorted(pathlib.Path(package).glob("*.py")):
+    entry = members.get(f"{utils}/{module.name}")
+    if entry is not None and entry.issym():
+        target = os.path.normpath(os.path.join(utils, entry.linkname))
+        entry = members.get(target)
+    if entry is None or not entry.isfile():
+        bad.append(module.name)
+if bad:
+    sys.exit(f"validator modules missing or dangling in {utils}/: {', '.join(bad)}")
+PY
+then
+    ok "ships the validator package: every module in ${VALIDATOR_UTILS}/ resolves to a file of the tarball"
+else
+    fail "the tarball's ${VALIDATOR_UTILS}/ is incomplete or has dangling links"
+fi
 
 # --- must be absent --------------------------------------------------------------
 forbidden='^(tests|molecule|scripts|build|dist|\.venv|\.cache|\.ansible|\.collections|\.ci|gateway_src/tests|gateway_src/bench)(/|$)'
@@ -61,12 +88,16 @@ printf '[defaults]\n' > "${WORK}/ansible.cfg"
 export ANSIBLE_COLLECTIONS_PATH="${WORK}/collections" ANSIBLE_CONFIG="${WORK}/ansible.cfg" ANSIBLE_NOCOLOR=1
 "${VENV_BIN}/ansible-galaxy" collection install --no-deps --force -p "${WORK}/collections" "${TARBALL}" >/dev/null  # deps come with the ansible package
 INSTALLED="${WORK}/collections/ansible_collections/picoclaw/stack"
-validator="${INSTALLED}/plugins/module_utils/config_validator.py"
-if [ -f "${validator}" ] && grep -q "def validate_file" "${validator}"; then
-    ok "installed config_validator.py resolves ($( [ -L "${validator}" ] && echo "symlink -> $(readlink "${validator}")" || echo "regular file"))"
-else
-    fail "installed plugins/module_utils/config_validator.py is missing or dangling"
-fi
+unresolved=0
+for module in "${REPO_ROOT}/${VALIDATOR_SRC}"/*.py; do
+    installed_module="${INSTALLED}/${VALIDATOR_UTILS}/$(basename "${module}")"
+    # -f follows symlinks: a dangling link fails; the content must be the package's own.
+    if [ ! -f "${installed_module}" ] || ! cmp -s "${installed_module}" "${module}"; then
+        fail "installed ${VALIDATOR_UTILS}/$(basename "${module}") is missing, dangling or differs from ${VALIDATOR_SRC}"
+        unresolved=$((unresolved + 1))
+    fi
+done
+[ "${unresolved}" -eq 0 ] && ok "installed ${VALIDATOR_UTILS}/ resolves to the package's files"
 
 # Modules run with the system Python a Debian host has (not the controller venv).
 TARGET_PYTHON="$(command -v /usr/bin/python3 || echo "${VENV_BIN}/python")"

@@ -6,7 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from picoclaw_gateway.config_validator import DEFAULT_SYSTEM_PROMPT, DEFAULTS, validate_file
 from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+
+# Runtime defaults live in the validator's DEFAULTS only: it fills every key of the normalized
+# config the gateway is built from, and the dataclass defaults below are the same values.
 
 
 class ConfigError(Exception):
@@ -23,9 +27,9 @@ class LLMConfig:
     api_key: str = field(repr=False)
     model: str
     api_base: str
-    max_tokens: int = 4096
-    temperature: float | None = None
-    timeout_s: float = 120.0
+    max_tokens: int = DEFAULTS["max_tokens"]
+    temperature: float | None = DEFAULTS["temperature"]
+    timeout_s: float = DEFAULTS["llm_timeout_s"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,16 +44,16 @@ class ChannelConfig:
 
 @dataclass(frozen=True, slots=True)
 class AgentConfig:
-    system_prompt: str = "You are PicoClaw, a helpful personal assistant."
-    max_tool_iterations: int = 20
-    history_limit: int = 50
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    max_tool_iterations: int = DEFAULTS["max_tool_iterations"]
+    history_limit: int = DEFAULTS["history_limit"]
 
 
 @dataclass(frozen=True, slots=True)
 class ExecConfig:
-    enabled: bool = True
-    timeout_s: float = 60.0
-    max_output_chars: int = 10_000
+    enabled: bool = DEFAULTS["exec_enabled"]
+    timeout_s: float = DEFAULTS["exec_timeout_s"]
+    max_output_chars: int = DEFAULTS["exec_max_output_chars"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +87,9 @@ def from_normalized(
             api_key=llm["api_key"],
             model=llm["model"],
             api_base=llm["api_base"],
-            max_tokens=int(llm.get("max_tokens", 4096)),
+            max_tokens=int(llm.get("max_tokens", DEFAULTS["max_tokens"])),
             temperature=llm.get("temperature"),
-            timeout_s=float(llm.get("timeout_s", 120.0)),
+            timeout_s=float(llm.get("timeout_s", DEFAULTS["llm_timeout_s"])),
         ),
         channels=tuple(
             ChannelConfig(
@@ -117,8 +121,6 @@ def load_config(
     path: str, workspace: str | Path, health_port: int = DEFAULT_HEALTH_PORT
 ) -> tuple[GatewayConfig, list[str]]:
     """Validate and load; returns (config, warning lines). Raises ConfigError when invalid."""
-    from picoclaw_gateway.config_validator import validate_file
-
     result = validate_file(path)
     if not result.valid or result.normalized is None:
         raise ConfigError([str(p) for p in result.errors] or [f"{path}: invalid config"])

@@ -1,0 +1,54 @@
+"""redact(): a copy of a normalized config that is safe to show (secrets and URL credentials removed)."""
+
+from __future__ import annotations
+
+import copy
+from urllib.parse import urlsplit, urlunsplit
+
+
+def _redact_url(value: object) -> object:
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        if parts.username is None and parts.password is None:
+            return value
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"
+        return urlunsplit((parts.scheme, "***@" + host, parts.path, parts.query, parts.fragment))
+    except ValueError:
+        return "***"
+
+
+def _copy(value: object) -> object:
+    """Deep copy of JSON-shaped data; a few times faster than copy.deepcopy on 100k entries."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if value is None or isinstance(value, (str, int, float)):
+        return value  # immutable
+    return copy.deepcopy(value)
+
+
+def redact(normalized: dict) -> dict:
+    """Deep copy with api_key/token/app_token replaced by "***" and URL credentials removed."""
+    if not isinstance(normalized, dict):
+        return normalized
+    out = _copy(normalized)
+    llm = out.get("llm")
+    if isinstance(llm, dict):
+        if llm.get("api_key"):
+            llm["api_key"] = "***"
+        llm["api_base"] = _redact_url(llm.get("api_base"))
+    for channel in out.get("channels") or []:
+        if not isinstance(channel, dict):
+            continue
+        for key in ("token", "app_token"):
+            if channel.get(key):
+                channel[key] = "***"
+        for key in ("proxy", "api_base"):
+            if key in channel:
+                channel[key] = _redact_url(channel[key])
+    return out

@@ -1,1 +1,0 @@
-../../gateway_src/src/picoclaw_gateway/config_validator.py
