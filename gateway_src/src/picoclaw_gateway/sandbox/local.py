@@ -45,13 +45,15 @@ class LocalSandbox:
 
     async def ensure_running(self) -> None:
         async with self._lock:
-            if self._process is not None and self._process.returncode is None:
+            if self._process is not None and _alive(self._process):
                 return
             if self._process is not None:
-                log.warning("tools sandbox exited (%s); starting it again", self._process.returncode)
+                code = await self._process.wait()
+                log.warning("tools sandbox exited (%s); starting it again", code)
             await self._start()
 
     async def _start(self) -> None:
+        _unlink(self.socket_path)  # a dead sandbox's socket must not pass for the new one's
         env = {k: v for k, v in os.environ.items() if k in _PASS_ENV}
         env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
         self._process = await asyncio.create_subprocess_exec(
@@ -86,6 +88,22 @@ class LocalSandbox:
 
 def _exists(path: str) -> bool:
     return os.path.exists(path)  # a stat of a local socket path: never blocks for long
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _alive(process: asyncio.subprocess.Process) -> bool:
+    """asyncio learns of a child's death a moment late: a zombie is dead already."""
+    if process.returncode is not None:
+        return False
+    try:
+        with open(f"/proc/{process.pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False
 
 
 @dataclass(slots=True)
