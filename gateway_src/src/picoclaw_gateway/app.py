@@ -67,7 +67,6 @@ class Gateway:
     async def run(self) -> int:
         from picoclaw_gateway import memory
         from picoclaw_gateway.agent.loop import AgentLoop
-        from picoclaw_gateway.agent.tools import build_registry
         from picoclaw_gateway.channels import create_channel
         from picoclaw_gateway.core import ChatCore
         from picoclaw_gateway.health import HealthServer
@@ -124,9 +123,12 @@ class Gateway:
             await provider.close()
             return 1
 
+        from picoclaw_gateway.sandbox.local import open_tools
+
+        tools = await open_tools(cfg)
         agent = AgentLoop(
             provider,
-            build_registry(cfg.workspace, cfg.exec),
+            tools.registry,
             cfg.agent.system_prompt,
             cfg.agent.max_tool_iterations,
         )
@@ -153,7 +155,7 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
         await router.shutdown(SHUTDOWN_GRACE_S)
-        for closer in (provider.close, *(c.close for c in channels.values()), health.close):
+        for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):
             with contextlib.suppress(Exception):
                 await closer()
         log.info("stopped")
@@ -178,7 +180,17 @@ class Gateway:
             trim()
 
 
+def _harden() -> None:
+    from picoclaw_gateway.hardening import set_non_dumpable
+
+    try:
+        set_non_dumpable()  # nothing of our uid may read our memory or environment (the keys)
+    except OSError as exc:
+        log.warning("could not make the gateway non-dumpable: %s", exc)
+
+
 def run_gateway(config_path: str, workspace: str, health_port: int) -> int:
+    _harden()
     loaded = _load(config_path, workspace, health_port)
     if isinstance(loaded, int):
         return loaded
@@ -190,25 +202,28 @@ def run_gateway(config_path: str, workspace: str, health_port: int) -> int:
 
 async def _agent_once(config: GatewayConfig, message: str) -> int:
     from picoclaw_gateway.agent.loop import AgentLoop
-    from picoclaw_gateway.agent.tools import build_registry
     from picoclaw_gateway.providers import create_provider
+    from picoclaw_gateway.sandbox.local import open_tools
 
     provider = create_provider(config.llm)
+    tools = await open_tools(config)
     try:
         agent = AgentLoop(
             provider,
-            build_registry(config.workspace, config.exec),
+            tools.registry,
             config.agent.system_prompt,
             config.agent.max_tool_iterations,
         )
         result = await agent.run_turn([], message)
     finally:
         await provider.close()
+        await tools.close()
     print(result.reply)
     return 0 if result.new_messages else 1
 
 
 def run_agent_once(config_path: str, workspace: str, message: str) -> int:
+    _harden()
     loaded = _load(config_path, workspace, DEFAULT_HEALTH_PORT)  # the agent command listens on no port
     if isinstance(loaded, int):
         return loaded

@@ -1,4 +1,4 @@
-"""`picoclaw` command line: gateway, agent, check-config, healthcheck.
+"""`picoclaw` command line: gateway, agent, sandbox, check-config, healthcheck.
 
 Each subcommand lives in its own module and is imported only when chosen, so
 `picoclaw healthcheck` (run by Docker every few seconds) stays cheap.
@@ -6,9 +6,12 @@ Each subcommand lives in its own module and is imported only when chosen, so
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
 
@@ -17,6 +20,8 @@ DEFAULT_WORKSPACE = "/workspace"
 
 
 def _health_port(value: str) -> int:
+    import argparse
+
     try:
         port = int(value)
     except ValueError:
@@ -27,12 +32,19 @@ def _health_port(value: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="picoclaw", description="PicoClaw personal AI assistant gateway")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def runtime_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--config", default=os.environ.get("PICOCLAW_CONFIG", DEFAULT_CONFIG))
         p.add_argument("--workspace", default=os.environ.get("PICOCLAW_WORKSPACE", DEFAULT_WORKSPACE))
+        p.add_argument(
+            "--sandbox-socket",
+            default=os.environ.get("PICOCLAW_SANDBOX_SOCKET", ""),
+            help="Unix socket of the tools sandbox container (default: a local, unisolated subprocess)",
+        )
 
     def health_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
@@ -49,6 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
     runtime_options(agent)
     agent.add_argument("-m", "--message", required=True)
 
+    sandbox = sub.add_parser("sandbox", help="run the tools sandbox (its own container) on a Unix socket")
+    sandbox.add_argument("--socket", required=True, help="socket path on the volume shared with the gateway")
+    sandbox.add_argument("--workspace", default=os.environ.get("PICOCLAW_WORKSPACE", DEFAULT_WORKSPACE))
+    sandbox.add_argument(
+        "--kill-all-others",
+        action="store_true",
+        help="after each exec call kill every process in the pid namespace but pid 1 and the sandbox "
+        "(only in its own container; refused when other processes exist at start)",
+    )
+
     check = sub.add_parser("check-config", help="validate a config file (exit 2 when invalid)")
     check.add_argument("path")
 
@@ -59,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sandbox"]:  # parsed by hand: the sandbox's idle RSS budget is 16 MB
+        sys.modules.setdefault("ssl", None)  # type: ignore[arg-type]  # asyncio works without: ~4 MB
+        from picoclaw_gateway.sandbox.server import main as sandbox_main
+
+        return sandbox_main(argv[1:])
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage; keep that code
@@ -71,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         from picoclaw_gateway.health import run_healthcheck
 
         return run_healthcheck(args.health_port, path="/health" if args.live else "/ready")
+    if args.sandbox_socket:  # read by sandbox/local.py when the gateway opens its tools
+        os.environ["PICOCLAW_SANDBOX_SOCKET"] = args.sandbox_socket
     if args.command == "agent":
         from picoclaw_gateway.app import run_agent_once
 

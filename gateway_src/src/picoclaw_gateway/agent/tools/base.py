@@ -36,6 +36,9 @@ class ToolRegistry:
     def __init__(self, tools: list[Tool]) -> None:
         self._tools = {tool.name: tool for tool in tools}
 
+    def tools(self) -> list[Tool]:
+        return list(self._tools.values())
+
     def names(self) -> list[str]:
         return list(self._tools)
 

@@ -1,34 +1,105 @@
 """read_file, write_file, edit_file, list_dir — all confined to the workspace.
 
-File I/O runs on the event loop (no thread pool): reads are capped and workspace files are small.
+Every path is opened through safe_fs (no link is followed out of the workspace, no resolve-then-open
+race). Sizes are capped so a huge file cannot blow up the process that runs the tool; hard-linked
+files are refused (the other name may be outside the workspace). Writes go to a temp file that is
+renamed over the target: the rename replaces the directory entry, it never writes through a link.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
 from picoclaw_gateway.agent.tools.base import Tool, ToolError, require_str
-from picoclaw_gateway.agent.tools.paths import resolve_in_workspace
+from picoclaw_gateway.agent.tools.safe_fs import normalize, open_beneath, os_error
 
 MAX_READ_CHARS = 100_000
+MAX_READ_BYTES = MAX_READ_CHARS * 4  # UTF-8: at most 4 bytes per character
+MAX_WRITE_BYTES = 1024 * 1024
+MAX_EDIT_BYTES = 1024 * 1024
 MAX_LIST_ENTRIES = 500
+MAX_SCAN_ENTRIES = 20_000  # a folder with millions of entries must not be read whole
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY
 
 
 class _WorkspaceTool(Tool):
     def __init__(self, workspace: Path) -> None:
         self.workspace = workspace
 
-    def path(self, args: dict[str, Any]) -> Path:
-        return resolve_in_workspace(self.workspace, require_str(args, "path"))
+    def rel(self, user_path: str) -> str:
+        return normalize(str(self.workspace), user_path)
+
+    def root_fd(self) -> int:
+        try:
+            return os.open(self.workspace, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise ToolError(f"the workspace {self.workspace} is not usable: {exc.strerror}") from None
 
 
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise ToolError(f"{path.name!r} is not a file or does not exist")
-    with path.open("r", encoding="utf-8", errors="replace") as handle:
-        text = handle.read(MAX_READ_CHARS + 1)
-    return text
+def _check_regular(st: os.stat_result, user_path: str, action: str) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise ToolError(f"{user_path!r} is not a regular file")
+    if st.st_nlink > 1:
+        raise ToolError(
+            f"{user_path!r} has {st.st_nlink} hard links; the file tools do not {action} hard-linked files "
+            "(another name may be outside the workspace) — fix: copy it and use the copy"
+        )
+
+
+def _read_bytes(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := os.read(fd, min(65536, limit - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _open_parent(root_fd: int, rel: str, user_path: str) -> tuple[int, str]:
+    """(descriptor of rel's folder, created as needed, beneath the root; the last name)."""
+    parent, _, name = rel.rpartition("/")
+    if name in ("", ".", ".."):
+        raise ToolError(f"{user_path!r} is a folder, not a file")
+    parts = parent.split("/") if parent else []
+    for depth in range(len(parts)):
+        prefix = "/".join(parts[: depth + 1])
+        try:
+            os.close(open_beneath(root_fd, prefix, os.O_PATH | os.O_DIRECTORY))
+        except FileNotFoundError:
+            above = open_beneath(root_fd, "/".join(parts[:depth]) or ".", _DIR_FLAGS)
+            try:
+                os.mkdir(parts[depth], 0o755, dir_fd=above)
+            except FileExistsError:
+                pass  # created meanwhile; the open below checks what it is
+            finally:
+                os.close(above)
+    return open_beneath(root_fd, parent or ".", _DIR_FLAGS), name
+
+
+def _replace(dir_fd: int, name: str, data: bytes, mode: int) -> None:
+    """Crash-safe: temp file, fsync, rename over `name`, fsync the folder."""
+    tmp = f".{name[:100]}.picoclaw-{os.urandom(4).hex()}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, mode, dir_fd=dir_fd)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
+    os.fsync(dir_fd)
 
 
 class ReadFileTool(_WorkspaceTool):
@@ -41,8 +112,23 @@ class ReadFileTool(_WorkspaceTool):
     }
 
     async def run(self, args: dict[str, Any]) -> str:
-        text = _read_text(self.path(args))
-        if len(text) > MAX_READ_CHARS:
+        user_path = require_str(args, "path")
+        rel = self.rel(user_path)
+        root = self.root_fd()
+        try:
+            # O_NONBLOCK: opening a FIFO must not hang; it is refused as not regular right after.
+            fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                _check_regular(os.fstat(fd), user_path, "read")
+                data = _read_bytes(fd, MAX_READ_BYTES + 1)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise os_error(exc, user_path) from None
+        finally:
+            os.close(root)
+        text = data.decode("utf-8", errors="replace")
+        if len(data) > MAX_READ_BYTES or len(text) > MAX_READ_CHARS:
             return text[:MAX_READ_CHARS] + f"\n[truncated at {MAX_READ_CHARS} characters]"
         return text
 
@@ -57,15 +143,50 @@ class WriteFileTool(_WorkspaceTool):
     }
 
     async def run(self, args: dict[str, Any]) -> str:
-        path = self.path(args)
+        user_path = require_str(args, "path")
         content = require_str(args, "content")
+        rel = self.rel(user_path)
+        data = content.encode("utf-8", errors="surrogatepass")
+        if len(data) > MAX_WRITE_BYTES:
+            raise ToolError(
+                f"content is {len(data)} bytes; write_file writes at most {MAX_WRITE_BYTES} bytes per call "
+                "— fix: split it into smaller files"
+            )
+        root = self.root_fd()
+        try:
+            write_in(root, rel, user_path, data, None)
+        except OSError as exc:
+            raise os_error(exc, user_path) from None
+        finally:
+            os.close(root)
+        return f"wrote {len(content)} characters to {rel}"
 
-        def write() -> None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
 
-        write()
-        return f"wrote {len(content)} characters to {path.relative_to(self.workspace.resolve())}"
+def write_in(root: int, rel: str, user_path: str, data: bytes, expect: os.stat_result | None) -> None:
+    """Replace rel's content; `expect`: the file an edit read, which must still be the one there."""
+    try:  # the kernel's verdict on the whole path first: a link out of the workspace is refused
+        os.close(open_beneath(root, rel, os.O_PATH))
+    except FileNotFoundError:
+        if expect is not None:
+            raise
+    dir_fd, name = _open_parent(root, rel, user_path)
+    try:
+        try:
+            st: os.stat_result | None = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if stat.S_ISLNK(st.st_mode):
+                raise ToolError(
+                    f"{user_path!r} is a symbolic link; the file tools do not write through links "
+                    "(it could lead outside the workspace) — fix: write to the file it points to"
+                )
+            _check_regular(st, user_path, "write")
+        if expect is not None and (st is None or (st.st_dev, st.st_ino) != (expect.st_dev, expect.st_ino)):
+            raise ToolError(f"{user_path!r} changed while it was edited; read it again and retry")
+        _replace(dir_fd, name, data, stat.S_IMODE(st.st_mode) & 0o777 if st else 0o644)
+    finally:
+        os.close(dir_fd)
 
 
 class EditFileTool(_WorkspaceTool):
@@ -82,25 +203,46 @@ class EditFileTool(_WorkspaceTool):
     }
 
     async def run(self, args: dict[str, Any]) -> str:
-        path = self.path(args)
+        user_path = require_str(args, "path")
         old = require_str(args, "old_text")
         new = require_str(args, "new_text")
         if not old:
             raise ToolError("old_text must not be empty")
-
-        def edit() -> str:
-            if not path.is_file():
-                raise ToolError(f"{path.name!r} is not a file or does not exist")
-            text = path.read_text(encoding="utf-8")
+        rel = self.rel(user_path)
+        root = self.root_fd()
+        try:
+            fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                st = os.fstat(fd)
+                _check_regular(st, user_path, "edit")
+                if st.st_size > MAX_EDIT_BYTES:
+                    raise ToolError(
+                        f"{user_path!r} is {st.st_size} bytes; edit_file edits files up to {MAX_EDIT_BYTES} "
+                        "bytes — fix: use exec (sed) for large files"
+                    )
+                data = _read_bytes(fd, MAX_EDIT_BYTES + 1)
+            finally:
+                os.close(fd)
+            if len(data) > MAX_EDIT_BYTES:
+                raise ToolError(f"{user_path!r} grew over {MAX_EDIT_BYTES} bytes while it was read")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ToolError(f"{user_path!r} is not UTF-8 text; edit_file edits text files") from None
             count = text.count(old)
             if count == 0:
                 raise ToolError("old_text was not found in the file; read the file and copy the text exactly")
             if count > 1:
                 raise ToolError(f"old_text occurs {count} times; include more context so it is unique")
-            path.write_text(text.replace(old, new, 1), encoding="utf-8")
-            return f"edited {path.relative_to(self.workspace.resolve())}"
-
-        return edit()
+            result = text.replace(old, new, 1).encode("utf-8", errors="surrogatepass")
+            if len(result) > MAX_EDIT_BYTES:
+                raise ToolError(f"the edited file would be over {MAX_EDIT_BYTES} bytes; refused")
+            write_in(root, rel, user_path, result, st)
+        except OSError as exc:
+            raise os_error(exc, user_path) from None
+        finally:
+            os.close(root)
+        return f"edited {rel}"
 
 
 class ListDirTool(_WorkspaceTool):
@@ -113,15 +255,33 @@ class ListDirTool(_WorkspaceTool):
     }
 
     async def run(self, args: dict[str, Any]) -> str:
-        path = resolve_in_workspace(self.workspace, args.get("path") or ".")
-
-        def listing() -> str:
-            if not path.is_dir():
-                raise ToolError(f"{path.name or '.'!r} is not a folder")
-            entries = sorted(path.iterdir(), key=lambda p: p.name)
-            lines = [f"{p.name}/" if p.is_dir() else p.name for p in entries[:MAX_LIST_ENTRIES]]
-            if len(entries) > MAX_LIST_ENTRIES:
-                lines.append(f"[{len(entries) - MAX_LIST_ENTRIES} more entries not shown]")
-            return "\n".join(lines) or "(empty folder)"
-
-        return listing()
+        user_path = args.get("path") or "."
+        if not isinstance(user_path, str):
+            raise ToolError("argument 'path' must be a string")
+        rel = self.rel(user_path)
+        root = self.root_fd()
+        names: list[str] = []
+        more = False
+        try:
+            fd = open_beneath(root, rel, _DIR_FLAGS)
+            try:
+                with os.scandir(fd) as entries:
+                    for entry in entries:
+                        if len(names) == MAX_SCAN_ENTRIES:
+                            more = True
+                            break
+                        names.append(f"{entry.name}/" if entry.is_dir(follow_symlinks=False) else entry.name)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            if exc.errno == 20:  # ENOTDIR
+                raise ToolError(f"{user_path!r} is not a folder") from None
+            raise os_error(exc, user_path) from None
+        finally:
+            os.close(root)
+        names.sort(key=lambda n: n.rstrip("/"))
+        lines = names[:MAX_LIST_ENTRIES]
+        hidden = len(names) - len(lines)
+        if hidden or more:
+            lines.append(f"[{hidden}{'+' if more else ''} more entries not shown]")
+        return "\n".join(lines) or "(empty folder)"

@@ -1,0 +1,35 @@
+"""Process-level hardening through prctl(2) (ctypes: no extra dependency, loaded only when used)."""
+
+from __future__ import annotations
+
+import ctypes
+
+PR_SET_DUMPABLE = 4
+PR_GET_DUMPABLE = 3
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, arg: int) -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    result = int(libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), 0, 0, 0))
+    if result < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl({option}) failed")
+    return result
+
+
+def set_non_dumpable() -> None:
+    """Nothing else of our uid may ptrace us or read /proc/<pid>/environ|mem (they hold the keys).
+
+    The flag is reset by execve, so children (the local sandbox) are unaffected.
+    """
+    _prctl(PR_SET_DUMPABLE, 0)
+
+
+def is_dumpable() -> bool:
+    return _prctl(PR_GET_DUMPABLE, 0) == 1
+
+
+def set_child_subreaper() -> None:
+    """Orphans of our descendants (setsid + double fork, daemons) are re-parented to us, not to init."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)

@@ -1,0 +1,141 @@
+"""How the gateway reaches its tools: a sandbox container's socket, or a local subprocess sandbox.
+
+PICOCLAW_SANDBOX_SOCKET (or `picoclaw gateway --sandbox-socket`) names the socket of the sandbox
+container. Without it (a laptop) the gateway starts `picoclaw sandbox` as its own child, with a
+minimal environment (never the gateway's: it holds the keys) on a socket in a private 0700 folder,
+restarts it if it dies, and warns once that tools are not isolated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from picoclaw_gateway.agent.tools.base import ToolRegistry
+from picoclaw_gateway.config import GatewayConfig
+from picoclaw_gateway.sandbox.client import SandboxClient, sandboxed_registry
+
+log = logging.getLogger("picoclaw")
+
+SOCKET_ENV = "PICOCLAW_SANDBOX_SOCKET"
+START_TIMEOUT_S = 15.0
+_PASS_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "MALLOC_ARENA_MAX", "PICOCLAW_LOG_LEVEL")
+
+
+class LocalSandbox:
+    """`python -m picoclaw_gateway sandbox` as a child of the gateway."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.workspace = workspace
+        self._dir = Path(tempfile.mkdtemp(prefix="picoclaw-sandbox-"))  # 0700: only our uid
+        self.socket_path = str(self._dir / "tools.sock")
+        self._process: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def ensure_running(self) -> None:
+        async with self._lock:
+            if self._process is not None and _alive(self._process):
+                return
+            if self._process is not None:
+                code = await self._process.wait()
+                log.warning("tools sandbox exited (%s); starting it again", code)
+            await self._start()
+
+    async def _start(self) -> None:
+        _unlink(self.socket_path)  # a dead sandbox's socket must not pass for the new one's
+        env = {k: v for k, v in os.environ.items() if k in _PASS_ENV}
+        env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "picoclaw_gateway",
+            "sandbox",
+            "--socket",
+            self.socket_path,
+            "--workspace",
+            str(self.workspace),
+            stdin=asyncio.subprocess.DEVNULL,
+            env=env,
+        )
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
+        while not _exists(self.socket_path):
+            if self._process.returncode is not None or asyncio.get_running_loop().time() > deadline:
+                code = self._process.returncode
+                raise ConnectionError(f"the local tools sandbox did not start (exit {code})")
+            await asyncio.sleep(0.02)
+
+    async def close(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            try:
+                await asyncio.wait_for(self._process.wait(), 5)
+            except TimeoutError:
+                self._process.kill()
+                await self._process.wait()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _exists(path: str) -> bool:
+    return os.path.exists(path)  # a stat of a local socket path: never blocks for long
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _alive(process: asyncio.subprocess.Process) -> bool:
+    """asyncio learns of a child's death a moment late: a zombie is dead already."""
+    if process.returncode is not None:
+        return False
+    try:
+        with open(f"/proc/{process.pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        return False
+
+
+@dataclass(slots=True)
+class Tools:
+    registry: ToolRegistry
+    local: LocalSandbox | None = field(default=None)
+
+    async def close(self) -> None:
+        if self.local is not None:
+            with contextlib.suppress(Exception):
+                await self.local.close()
+
+
+async def open_tools(config: GatewayConfig) -> Tools:
+    """The agent's tool registry, every call going through a sandbox."""
+    from picoclaw_gateway.agent.tools import build_registry
+
+    specs = build_registry(config.workspace, config.exec)  # the specs only; nothing runs in-process
+    socket_path = os.environ.get(SOCKET_ENV, "")
+    if socket_path:
+        log.info("tools run in the sandbox at %s", socket_path)
+        return Tools(sandboxed_registry(specs, SandboxClient(socket_path), config.exec))
+    local = LocalSandbox(config.workspace)
+    try:
+        await local.ensure_running()
+    except OSError as exc:  # tool calls retry the start and report the failure to the LLM
+        log.error("the local tools sandbox did not start: %s", exc)
+    log.warning(
+        "tools are not isolated: they run in a local subprocess sandbox as this user (pid %s), which can "
+        "read what this user can read — fix: run the sandbox container and set %s",
+        local.pid,
+        SOCKET_ENV,
+    )
+    client = SandboxClient(local.socket_path, before_call=local.ensure_running)
+    return Tools(sandboxed_registry(specs, client, config.exec), local)

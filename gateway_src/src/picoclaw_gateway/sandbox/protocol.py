@@ -1,0 +1,61 @@
+"""Wire format shared by the gateway and the sandbox: one request, one answer per connection.
+
+A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON (an object). Both sides
+refuse a frame over MAX_FRAME_BYTES before reading it. Every message carries `v`; a peer speaking
+another version gets a clear error, never a guess.
+
+request: {"v": 1, "tool": str, "args": object, "limits": {"timeout_s": number, "max_output_chars": int}}
+answer:  {"v": 1, "ok": true, "result": str} | {"v": 1, "ok": false, "error": str}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+VERSION = 1
+MAX_FRAME_BYTES = 8 * 1024 * 1024  # write_file content (1 MiB) and exec output (1M chars) fit, JSON-escaped
+MAX_RESULT_CHARS = 1_000_000
+_HEADER = 4
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a valid frame of this protocol."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    if len(body) > MAX_FRAME_BYTES:
+        raise ProtocolError(f"message of {len(body)} bytes is over the {MAX_FRAME_BYTES}-byte frame cap")
+    return len(body).to_bytes(_HEADER, "big") + body
+
+
+async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any]:
+    try:
+        header = await reader.readexactly(_HEADER)
+    except asyncio.IncompleteReadError as exc:
+        raise ProtocolError("the connection closed before a frame arrived") from exc
+    size = int.from_bytes(header, "big")
+    if size > MAX_FRAME_BYTES:
+        raise ProtocolError(f"frame of {size} bytes is over the {MAX_FRAME_BYTES}-byte cap")
+    try:
+        body = await reader.readexactly(size)
+    except asyncio.IncompleteReadError as exc:
+        raise ProtocolError(f"the connection closed inside a {size}-byte frame") from exc
+    try:
+        message = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(f"frame is not UTF-8 JSON ({type(exc).__name__})") from None
+    if not isinstance(message, dict):
+        raise ProtocolError(f"frame is JSON {type(message).__name__}, not an object")
+    return message
+
+
+def check_version(message: dict[str, Any], who: str) -> None:
+    version = message.get("v")
+    if version != VERSION:
+        raise ProtocolError(
+            f"{who} speaks protocol version {version!r}, this side speaks {VERSION} "
+            "— fix: run the same picoclaw-gateway version for the gateway and the sandbox"
+        )

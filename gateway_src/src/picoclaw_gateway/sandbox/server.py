@@ -1,0 +1,236 @@
+"""`picoclaw sandbox`: runs the agent's tools for the gateway, one request per connection.
+
+It holds no secret and imports no channel or provider library. In its container it is the only
+process besides init, so `--kill-all-others` kills every other process after each exec call; outside
+a container it kills the call's descendants (procs.py). exec calls run one at a time: the sweep after
+one must not kill another call's processes. File tools run concurrently; they start no process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+from picoclaw_gateway.sandbox import procs
+from picoclaw_gateway.sandbox.protocol import (
+    MAX_RESULT_CHARS,
+    ProtocolError,
+    check_version,
+    encode,
+    read_frame,
+)
+
+log = logging.getLogger("picoclaw.sandbox")
+
+REQUEST_READ_TIMEOUT_S = 10.0  # a client that connects and sends nothing is dropped
+MAX_EXEC_TIMEOUT_S = 600.0  # the config validator's maximum for tools.exec.timeout_s
+FILE_TOOL_TIMEOUT_S = 30.0
+MAX_OUTPUT_CHARS = 1_000_000
+
+
+def _limits(request: dict[str, Any]) -> tuple[float, int]:
+    """Clamp what the gateway asked for: the sandbox never trusts a number it cannot bound."""
+    limits = request.get("limits")
+    limits = limits if isinstance(limits, dict) else {}
+    timeout = limits.get("timeout_s")
+    chars = limits.get("max_output_chars")
+    timeout_s = float(timeout) if isinstance(timeout, int | float) and math.isfinite(timeout) else 60.0
+    max_chars = chars if isinstance(chars, int) and not isinstance(chars, bool) else 10_000
+    return min(max(timeout_s, 0.1), MAX_EXEC_TIMEOUT_S), min(max(max_chars, 100), MAX_OUTPUT_CHARS)
+
+
+class SandboxServer:
+    def __init__(self, workspace: Path, kill_all_others: bool) -> None:
+        from picoclaw_gateway.agent.tools.files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
+
+        self.workspace = workspace
+        self.kill_all_others = kill_all_others
+        self._file_tools = {
+            tool.name: tool
+            for tool in (
+                ReadFileTool(workspace),
+                WriteFileTool(workspace),
+                EditFileTool(workspace),
+                ListDirTool(workspace),
+            )
+        }
+        self._exec_lock = asyncio.Lock()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            try:
+                async with asyncio.timeout(REQUEST_READ_TIMEOUT_S):
+                    request = await read_frame(reader)
+                check_version(request, "the gateway")
+                answer = await self._answer_while_connected(request, reader)
+            except (ProtocolError, TimeoutError) as exc:
+                answer = {"v": 1, "ok": False, "error": f"bad request: {exc or 'no request in time'}"}
+            if answer is not None:
+                writer.write(encode(answer))
+                await writer.drain()
+        except (ConnectionError, ProtocolError) as exc:
+            log.warning("sandbox: could not answer: %s", exc)
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _answer_while_connected(
+        self, request: dict[str, Any], reader: asyncio.StreamReader
+    ) -> dict[str, Any] | None:
+        """Run the call; if the gateway hangs up first (its timeout), cancel the call and sweep."""
+        call = asyncio.ensure_future(self.run_call(request))
+        hangup = asyncio.ensure_future(reader.read(1))
+        try:
+            await asyncio.wait({call, hangup}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            hangup.cancel()
+            if not call.done():
+                call.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await call
+        return None if call.cancelled() else call.result()
+
+    async def run_call(self, request: dict[str, Any]) -> dict[str, Any]:
+        tool = request.get("tool")
+        args = request.get("args")
+        if not isinstance(tool, str) or not isinstance(args, dict):
+            return {"v": 1, "ok": False, "error": "bad request: 'tool' must be a string, 'args' an object"}
+        timeout_s, max_chars = _limits(request)
+        try:
+            if tool == "exec":
+                result = await self._exec(args, timeout_s, max_chars)
+            elif tool in self._file_tools:
+                async with asyncio.timeout(FILE_TOOL_TIMEOUT_S):
+                    result = await self._run(self._file_tools[tool], args)
+            else:
+                return {"v": 1, "ok": False, "error": f"unknown tool {tool!r}"}
+        except TimeoutError:
+            result = f"error: {tool} did not finish within its time limit"
+        if len(result) > MAX_RESULT_CHARS:
+            result = result[:MAX_RESULT_CHARS] + "\n[result truncated by the sandbox]"
+        return {"v": 1, "ok": True, "result": result}
+
+    async def _exec(self, args: dict[str, Any], timeout_s: float, max_chars: int) -> str:
+        from picoclaw_gateway.agent.tools.exec_tool import ExecTool
+        from picoclaw_gateway.config import ExecConfig
+
+        tool = ExecTool(self.workspace, ExecConfig(True, timeout_s, max_chars))
+        async with self._exec_lock:
+            try:
+                # The tool enforces timeout_s itself; this bound only catches a stuck kill/drain.
+                async with asyncio.timeout(timeout_s + 10):
+                    return await self._run(tool, args)
+            finally:
+                survivors = await asyncio.shield(procs.sweep(self.kill_all_others))
+                if survivors:
+                    log.warning("sandbox: %d processes survived the sweep: %s", len(survivors), survivors)
+
+    @staticmethod
+    async def _run(tool: Any, args: dict[str, Any]) -> str:
+        from picoclaw_gateway.agent.tools.base import ToolError
+
+        try:
+            return str(await tool.run(args))
+        except ToolError as exc:
+            return f"error: {exc}"
+        except Exception as exc:  # a tool bug must not end the sandbox
+            log.exception("tool %s crashed", tool.name)
+            return f"error: tool {tool.name} failed: {type(exc).__name__}"
+
+
+def _remove_socket(path: Path) -> None:
+    """Remove a (stale) socket; refuse to delete anything else."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise SystemExit(f"picoclaw sandbox: {path} exists and is not a socket — fix: use another --socket")
+    path.unlink()
+
+
+async def serve(socket_path: Path, workspace: Path, kill_all_others: bool) -> None:
+    server_state = SandboxServer(workspace, kill_all_others)
+    _remove_socket(socket_path)
+    old_umask = os.umask(0o117)  # socket mode 0660: the gateway shares the group
+    try:
+        server = await asyncio.start_unix_server(server_state.handle, path=str(socket_path))
+    finally:
+        os.umask(old_umask)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (15, 2):  # SIGTERM, SIGINT
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "sandbox listening on %s, workspace %s, %s",
+        socket_path,
+        workspace,
+        "kills every other process after each exec call" if kill_all_others else "local mode (descendants)",
+    )
+    async with server:
+        await stop.wait()
+    await procs.sweep(kill_all_others)
+    _remove_socket(socket_path)
+
+
+USAGE = "usage: picoclaw sandbox --socket PATH [--workspace DIR] [--kill-all-others]"
+
+
+def main(argv: list[str]) -> int:
+    """`picoclaw sandbox ...`, parsed without argparse (its import alone is ~0.4 MB of RSS)."""
+    options = {"--socket": "", "--workspace": os.environ.get("PICOCLAW_WORKSPACE", "/workspace")}
+    kill_all = False
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        name, eq, value = arg.partition("=")
+        if arg in ("-h", "--help"):
+            print(USAGE)
+            return 0
+        if arg == "--kill-all-others":
+            kill_all = True
+        elif name in options and (eq or rest):
+            options[name] = value if eq else rest.pop(0)
+        else:
+            print(f"picoclaw sandbox: unexpected argument {arg!r}\n{USAGE}", file=sys.stderr)
+            return 2
+    if not options["--socket"]:
+        print(f"picoclaw sandbox: --socket is required\n{USAGE}", file=sys.stderr)
+        return 2
+    return run_sandbox(options["--socket"], options["--workspace"], kill_all)
+
+
+def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool) -> int:
+    from picoclaw_gateway import hardening
+
+    logging.basicConfig(
+        level=os.environ.get("PICOCLAW_LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    root = Path(workspace)
+    if not root.is_dir():
+        print(f"picoclaw sandbox: workspace {workspace} is not a folder — fix: mount one", file=sys.stderr)
+        return 2
+    hardening.set_child_subreaper()
+    with contextlib.suppress(OSError):
+        hardening.set_non_dumpable()  # a tool's process must not ptrace the sandbox to forge answers
+    if kill_all_others and (found := procs.others()):
+        print(
+            f"picoclaw sandbox: --kill-all-others would kill {len(found)} other processes "
+            f"(pids {found[:10]}); it is only for a container where the sandbox is alone with pid 1 "
+            "— fix: drop --kill-all-others outside such a container",
+            file=sys.stderr,
+        )
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(Path(socket_path), root, kill_all_others))
+    return 0

@@ -1,0 +1,144 @@
+"""The protocol against the real sandbox subprocess, and a hostile 'sandbox' the client must survive."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from picoclaw_gateway.config import ExecConfig
+from picoclaw_gateway.sandbox.client import SandboxClient
+from picoclaw_gateway.sandbox.protocol import MAX_FRAME_BYTES, encode, read_frame
+from tests.sandbox.conftest import Call
+
+
+async def raw_exchange(socket: Path, payload: bytes) -> dict[str, object]:
+    reader, writer = await asyncio.open_unix_connection(str(socket))
+    writer.write(payload)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(read_frame(reader), 15)
+    finally:
+        writer.close()
+
+
+async def test_every_tool_round_trips(sandbox: tuple[object, Call], workspace: Path) -> None:
+    _, call = sandbox
+    assert (
+        await call("write_file", {"path": "a/b.txt", "content": "hello wörld"})
+        == "wrote 11 characters to a/b.txt"
+    )
+    assert await call("read_file", {"path": "a/b.txt"}) == "hello wörld"
+    assert (
+        await call("edit_file", {"path": "a/b.txt", "old_text": "hello", "new_text": "bye"})
+        == "edited a/b.txt"
+    )
+    assert await call("list_dir", {"path": "."}) == "a/"
+    result = await call("exec", {"command": "cat a/b.txt; echo; id -u"})
+    assert result.startswith("bye wörld\n") and result.endswith("[exit code 0]")
+    assert (workspace / "a/b.txt").read_text() == "bye wörld"
+    assert (await call("read_file", {})).startswith("error: argument 'path' is required")
+    assert await call("nope", {}) == "error: sandbox: unknown tool 'nope'"
+
+
+async def test_sandbox_refuses_other_versions_and_bad_frames(
+    sandbox: tuple[object, Call], tmp_path: Path
+) -> None:
+    socket = tmp_path / "tools.sock"
+    wrong = await raw_exchange(socket, encode({"v": 2, "tool": "list_dir", "args": {}}))
+    assert (
+        wrong["ok"] is False and "protocol version 2" in str(wrong["error"]) and "fix:" in str(wrong["error"])
+    )
+    huge = await raw_exchange(socket, (MAX_FRAME_BYTES + 1).to_bytes(4, "big"))
+    assert huge["ok"] is False and "over the" in str(huge["error"])
+    garbage = await raw_exchange(socket, (5).to_bytes(4, "big") + b"{nope")
+    assert garbage["ok"] is False and "not UTF-8 JSON" in str(garbage["error"])
+    not_object = await raw_exchange(socket, encode({"v": 1, "tool": "exec", "args": ["ls"]}))
+    assert not_object["ok"] is False and "'args' an object" in str(not_object["error"])
+    _, call = sandbox
+    assert (await call("list_dir", {})) == "(empty folder)", "the sandbox still serves after bad requests"
+
+
+async def test_a_request_over_the_frame_cap_is_a_tool_error(sandbox: tuple[object, Call]) -> None:
+    _, call = sandbox
+    result = await call("write_file", {"path": "big.txt", "content": "x" * (MAX_FRAME_BYTES + 10)})
+    assert result.startswith("error:") and "frame cap" in result
+
+
+Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@pytest.fixture
+async def hostile(tmp_path: Path) -> AsyncIterator[Callable[[Answer], Awaitable[SandboxClient]]]:
+    """A fake sandbox answering whatever a test wants: the gateway side must turn it into tool errors."""
+    servers: list[asyncio.Server] = []
+
+    async def serve(answer: Answer) -> SandboxClient:
+        path = tmp_path / f"hostile-{len(servers)}.sock"
+        servers.append(await asyncio.start_unix_server(answer, path=str(path)))
+        return SandboxClient(str(path))
+
+    yield serve
+    for server in servers:
+        server.close()
+
+
+def replying(payload: bytes) -> Answer:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_frame(reader)
+        writer.write(payload)
+        await writer.drain()
+        writer.close()
+
+    return answer
+
+
+def frame(obj: object) -> bytes:
+    body = json.dumps(obj).encode()
+    return len(body).to_bytes(4, "big") + body
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (frame({"v": 2, "ok": True, "result": "x"}), "protocol version 2"),
+        (frame({"v": 1, "ok": True, "result": 42}), "'result' is not a string"),
+        (frame({"v": 1, "ok": "yes"}), "'ok' is not a boolean"),
+        (frame(["v", 1]), "not an object"),
+        ((10).to_bytes(4, "big") + b"\xff" * 10, "not UTF-8 JSON"),
+        ((2**32 - 1).to_bytes(4, "big"), "over the"),
+        ((100).to_bytes(4, "big") + b"{", "closed inside"),
+        (b"", "closed before"),
+    ],
+)
+async def test_a_malformed_answer_becomes_a_tool_error(
+    hostile: Callable[[Answer], Awaitable[SandboxClient]], payload: bytes, expected: str
+) -> None:
+    client = await hostile(replying(payload))
+    result = await client.call("read_file", {"path": "x"}, ExecConfig(), 5)
+    assert result.startswith("error: the tools sandbox sent an invalid answer") and expected in result, result
+
+
+async def test_an_answer_that_never_comes_times_out(
+    hostile: Callable[[Answer], Awaitable[SandboxClient]],
+) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(30)
+
+    client = await hostile(silent)
+    result = await client.call("read_file", {"path": "x"}, ExecConfig(), 0.5)
+    assert result == "error: the tools sandbox did not answer within 0.5 s; the call was abandoned"
+
+
+async def test_a_missing_sandbox_is_a_tool_error(tmp_path: Path) -> None:
+    result = await SandboxClient(str(tmp_path / "none.sock")).call("list_dir", {}, ExecConfig(), 5)
+    assert result.startswith("error: the tools sandbox is not reachable") and "did not run" in result
+
+
+async def test_sandbox_error_text_is_capped(hostile: Callable[[Answer], Awaitable[SandboxClient]]) -> None:
+    client = await hostile(replying(frame({"v": 1, "ok": False, "error": "e" * 100_000})))
+    result = await client.call("list_dir", {}, ExecConfig(), 5)
+    assert result.startswith("error: sandbox: eee") and len(result) < 2100
