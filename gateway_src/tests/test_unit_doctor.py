@@ -29,6 +29,10 @@ def test_default_bases_name_the_provider_and_link_its_key_and_model_pages() -> N
     custom = _Target(LLMConfig("openai", "k", "m", "http://127.0.0.1:8000/v1"), "http://127.0.0.1:8000/v1")
     assert custom.what == "the LLM server" and custom.key_fix == "put a valid key in llm.api_key"
     assert custom.unknown_model("m", []).fix == "set llm.model to a model id it offers"
+    anthropic = _Target(
+        LLMConfig("anthropic", "k", "m", "https://api.anthropic.com"), "https://api.anthropic.com"
+    )
+    assert anthropic.what == "anthropic" and anthropic.models_path == "/v1/models"
 
 
 def test_model_lists_in_the_shapes_servers_send() -> None:

@@ -48,6 +48,7 @@ class _Target:
         key_page = "" if custom else f" (create one at {_KEY_PAGES[llm.provider]})"
         self.key_fix = f"put a valid key in llm.api_key{key_page}"
         self.model_page = "" if custom else f"; see {_MODEL_PAGES[llm.provider]}"
+        self.models_path = "/v1/models" if llm.provider == "anthropic" else "/models"
 
     def rejected(self, status: int) -> Check:
         return Check(KEY, FAIL, f"{self.what} rejected the API key (HTTP {status})", self.key_fix)
@@ -111,7 +112,8 @@ def _model_list(target: _Target, model: str, response: httpx.Response, key_check
             Check(MODEL, SKIP, f"not checked: {why}"),
         ]
     if status == 404:
-        missing = f"not checked: {target.what} has no model list (GET {target.shown_base}/models: 404)"
+        endpoint = f"{target.shown_base}{target.models_path}"
+        missing = f"not checked: {target.what} has no model list (GET {endpoint}: 404)"
         fix = "none if llm.api_base is right (some OpenAI-compatible servers have no model list)"
         if not key_checked:
             key = [Check(KEY, WARN, missing, fix)]
