@@ -1,4 +1,4 @@
-"""`picoclaw` command line: gateway, agent, sandbox, check-config, healthcheck.
+"""`picoclaw` command line: gateway, agent, sandbox, check-config, doctor, healthcheck.
 
 Each subcommand lives in its own module and is imported only when chosen, so
 `picoclaw healthcheck` (run by Docker every few seconds) stays cheap.
@@ -29,6 +29,16 @@ def _health_port(value: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"health port must be 1-65535, got {port}")
     return port
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"timeout must be a number of seconds, got {value!r}") from None
+    if not 0.1 <= seconds <= 300:
+        raise argparse.ArgumentTypeError(f"timeout must be 0.1-300 seconds, got {value}")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config file (exit 2 when invalid)")
     check.add_argument("path")
 
+    doctor = sub.add_parser(
+        "doctor",
+        help="validate the config, then ask the LLM provider and the chat platforms whether the key, "
+        "model and tokens are good (no tokens spent); exit 0 ok, 1 a check failed, 2 invalid config",
+    )
+    doctor.add_argument("--config", default=os.environ.get("PICOCLAW_CONFIG", DEFAULT_CONFIG))
+    doctor.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+    doctor.add_argument(
+        "--timeout", type=_seconds, default=10.0, help="seconds each request may take (default 10)"
+    )
+
     health = sub.add_parser("healthcheck", help="exit 0 only when every channel is connected (GET /ready)")
     health_option(health)
     health.add_argument("--live", action="store_true", help="only check that the gateway runs (GET /health)")
@@ -95,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         from picoclaw_gateway.check_config import run as run_check
 
         return run_check(args.path)
+    if args.command == "doctor":
+        from picoclaw_gateway.doctor import run as run_doctor
+
+        return run_doctor(args.config, as_json=args.json, deadline_s=args.timeout)
     if args.command == "healthcheck":
         from picoclaw_gateway.health import run_healthcheck
 

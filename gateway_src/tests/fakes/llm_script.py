@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,9 @@ class LLMScript:
         self.requests: list[RecordedRequest] = []
         # Default answer when no rule matches (None: echo); gets the request being answered.
         self.responder: Callable[[RecordedRequest], Reply] | None = None
+        # Requests by kind ("chat": completions/messages, the ones that cost tokens; "models", "key"),
+        # counted on arrival whatever the answer, so a test can prove none were spent.
+        self.counts: Counter[str] = Counter()
         self._changed = asyncio.Condition()
 
     def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
@@ -122,6 +126,7 @@ class LLMScript:
     def reset(self) -> None:
         self.rules.clear()
         self.requests.clear()
+        self.counts.clear()
 
     def take(self, last_user_text: str, request: RecordedRequest | None = None) -> Reply:
         for rule in self.rules:
@@ -149,7 +154,8 @@ class LLMScript:
 
 
 def add_control_routes(app: web.Application, script: LLMScript) -> None:
-    """HTTP control for tests outside this process (e.g. the molecule test host)."""
+    """HTTP control for tests outside this process (e.g. the molecule test host). GET /_control/counts
+    answers the requests by kind, e.g. {"chat": 0, "models": 1, "key": 1}."""
 
     async def add_rules(request: web.Request) -> web.Response:
         data = await request.json()
@@ -168,7 +174,11 @@ def add_control_routes(app: web.Application, script: LLMScript) -> None:
         script.reset()
         return web.json_response({"ok": True})
 
+    async def counts(_request: web.Request) -> web.Response:
+        return web.json_response({"chat": 0, **script.counts})
+
     app.router.add_post("/_control/script", add_rules)
+    app.router.add_get("/_control/counts", counts)
     app.router.add_post("/_control/clear_script", clear_rules)
     app.router.add_get("/_control/requests", list_requests)
     app.router.add_post("/_control/reset", reset)
