@@ -77,7 +77,7 @@ bench-gateway: deps
 	$(MAKE) -C gateway_src bench-gateway PYTHON=python
 
 deploy-figures: deps system-deps
-	python tests/molecule/deploy_figures.py
+	python scripts/bench/deploy_figures.py
 
 clean:
 	rm -rf build .pytest_cache gateway_src/wheelhouse/*.whl
