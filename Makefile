@@ -35,6 +35,7 @@ system-deps:
 lint: deps
 	cd gateway_src && ../$(BIN)/ruff check . && ../$(BIN)/ruff format --check .
 	$(BIN)/ruff check plugins tests scripts
+	$(BIN)/python scripts/role_vars.py
 	bash scripts/collection/lint.sh
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/collection/changelog.sh
 

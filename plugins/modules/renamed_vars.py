@@ -17,7 +17,8 @@ version_added: 0.1.0
 description:
   - For each pair of O(renamed), prints a deprecation warning when the old name is set and its value is in
     effect, that is the new name was not set to something else. The role's defaults make the new name take
-    the old name's value (C(new: "{{ old | default(...) }}")); this module only tells the user to rename.
+    the old name's value (the default of the new name is the old name with a fallback); this module only
+    tells the user to rename.
   - Runs on the controller; nothing is sent to the host.
 author:
   - PicoClaw maintainers (!UNKNOWN)
