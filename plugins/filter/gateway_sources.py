@@ -88,7 +88,7 @@ def gateway_sources(src_dir: str) -> dict:
         )
     kept = _kept(src_dir)
     lines = "\n".join("%s:%s" % pair for pair in kept)
-    return {"files": [rel for rel, _ in kept], "digest": hashlib.sha256(lines.encode("utf-8")).hexdigest()}
+    return {"files": [pair[0] for pair in kept], "digest": hashlib.sha256(lines.encode("utf-8")).hexdigest()}
 
 
 class FilterModule:
