@@ -42,6 +42,7 @@ system-deps:
 lint: deps
 	cd gateway_src && ruff check . && ruff format --check .
 	ruff check plugins tests scripts
+	python scripts/role_vars.py
 	bash scripts/collection/lint.sh
 	bash scripts/collection/changelog.sh
 
