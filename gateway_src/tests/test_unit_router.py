@@ -11,6 +11,7 @@ from picoclaw_gateway.agent.tools import build_registry
 from picoclaw_gateway.channels.base import Channel, IncomingMessage, OnMessage
 from picoclaw_gateway.config import ChannelConfig, ExecConfig, LLMConfig
 from picoclaw_gateway.core import ChatCore
+from picoclaw_gateway.delivery import Journal
 from picoclaw_gateway.providers.openai_compat import OpenAICompatProvider
 from picoclaw_gateway.router import ChatRouter
 from picoclaw_gateway.sessions import SessionStore
@@ -47,7 +48,9 @@ def make_router(
     provider = OpenAICompatProvider(LLMConfig("openrouter", OPENROUTER_KEY, "m", fake.base_url + "/api/v1"))
     agent = AgentLoop(provider, build_registry(workspace, ExecConfig()), "sys", 5)
     channel = InMemoryChannel()
-    router = ChatRouter(ChatCore(agent, SessionStore(workspace, 50)), idle_timeout_s=0.3)
+    journal = Journal(workspace.parent / f"{workspace.name}-state" / "journal")
+    core = ChatCore(agent, SessionStore(workspace, 50), journal)
+    router = ChatRouter(core, {channel.name: channel}, idle_timeout_s=0.3)
     return router, channel, provider
 
 
