@@ -8,6 +8,7 @@ With no matching rule the fake answers deterministically: "echo: <last user text
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,8 @@ class LLMScript:
     def __init__(self) -> None:
         self.rules: list[Rule] = []
         self.requests: list[RecordedRequest] = []
+        # The default echo answers after a delay drawn from this range (seconds): a busy LLM.
+        self.echo_delay_s: tuple[float, float] = (0.0, 0.0)
         self._changed = asyncio.Condition()
 
     def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
@@ -120,7 +123,8 @@ class LLMScript:
                 if rule.times <= 0:
                     self.rules.remove(rule)
             return rule.reply
-        return text(f"echo: {last_user_text}")
+        low, high = self.echo_delay_s
+        return text(f"echo: {last_user_text}", delay_s=random.uniform(low, high) if high else 0.0)
 
     async def record(self, request: RecordedRequest) -> None:
         async with self._changed:
