@@ -4,8 +4,10 @@ across kill -9, SIGTERM with a full queue and /reset (the gateway is an unmodifi
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import signal
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 from picoclaw_gateway.core import RESET_REPLY
 from picoclaw_gateway.router import CANCELLED_NOTICE
 from tests.e2e.conftest import ALLOWED_USER, LaunchGateway, MakeConfig
-from tests.e2e.gateway_process import GatewayProcess
+from tests.e2e.gateway_process import GatewayProcess, gateway_env
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -122,7 +124,11 @@ async def test_sigterm_with_a_full_queue_exits_in_time_and_answers_all_after_res
 
 
 async def test_reset_gives_each_queued_message_exactly_one_outcome(
-    telegram: FakeTelegram, openai_fake: FakeOpenAI, make_config: MakeConfig, launch_gateway: LaunchGateway
+    telegram: FakeTelegram,
+    openai_fake: FakeOpenAI,
+    make_config: MakeConfig,
+    launch_gateway: LaunchGateway,
+    workspace: Path,
 ) -> None:
     config = make_config()
     gateway = await started(launch_gateway, config, telegram)
@@ -144,6 +150,26 @@ async def test_reset_gives_each_queued_message_exactly_one_outcome(
     assert [r.last_user_text for r in openai_fake.script.requests] == ["first", "after the reset"]
     assert [m["content"] for m in openai_fake.script.requests[-1].body["messages"][1:]] == ["after the reset"]
     assert await gateway.stop(signal.SIGTERM) == 0
+    # The journal is in the state directory, the workspace's sibling, out of the tools' reach.
+    state = workspace.parent / "state"
+    assert (state / "journal" / "journal.bin").is_file() and state.stat().st_mode & 0o777 == 0o700
+    assert os.listdir(workspace) == ["sessions"], "nothing of the gateway's own in the workspace"
+
+
+async def test_a_state_directory_inside_the_workspace_is_refused(
+    make_config: MakeConfig, workspace: Path
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "picoclaw_gateway", "gateway", "--config", str(make_config())],
+        *["--workspace", str(workspace), "--state-dir", str(workspace / "state")],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=gateway_env(),
+    )
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "is inside the workspace" in err.decode() and "fix: pass --state-dir" in err.decode()
+    assert not (workspace / "state").exists()
 
 
 async def test_a_staged_reply_is_sent_after_a_restart_without_asking_the_llm_again(
