@@ -32,6 +32,7 @@ log = logging.getLogger("picoclaw")
 SHUTDOWN_GRACE_S = 9.0
 CLOSE_RESERVE_S = 1.5  # of the grace: closing connections after the chats have stopped
 CHANNEL_STOP_S = 2.0
+HOUSEKEEPING_INTERVAL_S = 60.0
 
 
 def default_state_dir(workspace: str | Path) -> Path:
@@ -59,9 +60,6 @@ def _state_dir(state_dir: str | None, workspace: Path) -> Path | int:
         )
         return 2
     return path
-
-
-HOUSEKEEPING_INTERVAL_S = 60.0
 
 
 def _load(config_path: str, workspace: str, health_port: int) -> GatewayConfig | int:
