@@ -15,7 +15,8 @@ short_description: Back up the PicoClaw stack's config and workspace to a timest
 version_added: 0.1.0
 description:
   - Writes a timestamped C(tar.gz) archive of selected directories of a deployed PicoClaw stack
-    (by default its C(config) and C(workspace) directories) and a C(.sha256) file next to it in
+    (by default its C(config), C(workspace) and C(state) directories; C(state) holds the delivery
+    journal of messages not yet answered) and a C(.sha256) file next to it in
     C(sha256sum) format, so the archive can be checked with C(sha256sum -c).
   - The archive is written under a hidden temporary name, read back completely to verify it, and
     only then renamed into place. A failed or interrupted run never leaves a partial archive
@@ -65,7 +66,7 @@ options:
         warning; the module fails only if none of them exists.
     type: list
     elements: str
-    default: [config, workspace]
+    default: [config, workspace, state]
   dest:
     description:
       - Directory that receives the archives. Created with mode C(0700) if missing.
@@ -189,7 +190,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             stack_dir=dict(type="path", required=True),
-            paths=dict(type="list", elements="str", default=["config", "workspace"]),
+            paths=dict(type="list", elements="str", default=["config", "workspace", "state"]),
             dest=dict(type="path", required=True),
             prefix=dict(type="str", default="picoclaw-"),
             retention=dict(type="int", default=7),

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     gateway = sub.add_parser("gateway", help="run the long-lived gateway")
     runtime_options(gateway)
     health_option(gateway)
+    gateway.add_argument(
+        "--state-dir",
+        default=os.environ.get("PICOCLAW_STATE_DIR") or None,
+        help="the gateway's own state (delivery journal), outside the workspace; default: a sibling "
+        "of the workspace named state (/workspace -> /state)",
+    )
 
     agent = sub.add_parser("agent", help="run the agent once and print the answer")
     runtime_options(agent)
@@ -132,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_agent_once(args.config, args.workspace, args.message)
     from picoclaw_gateway.app import run_gateway
 
-    return run_gateway(args.config, args.workspace, args.health_port)
+    return run_gateway(args.config, args.workspace, args.health_port, args.state_dir)
 
 
 if __name__ == "__main__":

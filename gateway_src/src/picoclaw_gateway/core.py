@@ -1,7 +1,12 @@
-"""What one chat message does: a command (/reset, /help, /start) or an agent turn.
+"""What one journaled chat message does: a command (/reset, /help, /start) or an agent turn.
 
-The small wiring between a channel, the agent and the chat's stored history; the router
-(`router.py`) decides when a message's turn comes.
+Every message arrives here as a journal entry and leaves with exactly one outcome, in this order:
+the answer is computed (the LLM, or the command's text), staged in the journal (`reply_ready`, or
+`mark_failed` with a plain notice when the turn failed), only then appended to the chat's history,
+and then sent by the outbox, which records what the platform accepted. Staging before the history
+append means a crash in between re-sends the staged reply without the turn in the history; the
+other order could put the turn in the history twice and produce a second, different reply.
+The router (`router.py`) decides when a message's turn comes.
 """
 
 from __future__ import annotations
@@ -10,7 +15,10 @@ import asyncio
 import logging
 
 from picoclaw_gateway.agent.loop import AgentLoop
-from picoclaw_gateway.channels.base import IncomingMessage
+from picoclaw_gateway.channels.base import Channel
+from picoclaw_gateway.delivery.entry import Entry
+from picoclaw_gateway.delivery.journal import Journal
+from picoclaw_gateway.delivery.outbox import Outbox
 from picoclaw_gateway.sessions import SessionStore, bound
 
 log = logging.getLogger(__name__)
@@ -22,6 +30,8 @@ HELP_TEXT = (
     "/help - show this help"
 )
 GREETING = "Hello! I am your PicoClaw assistant. Ask me anything. /help lists the commands."
+RESET_REPLY = "History cleared. Let's start fresh."
+FAILED_NOTICE = "Sorry, something went wrong while handling that message."
 
 
 def command_of(text: str) -> str | None:
@@ -32,39 +42,51 @@ def command_of(text: str) -> str | None:
 
 
 class ChatCore:
-    def __init__(self, agent: AgentLoop, sessions: SessionStore, max_concurrent_turns: int = 4) -> None:
+    def __init__(
+        self, agent: AgentLoop, sessions: SessionStore, journal: Journal, max_concurrent_turns: int = 4
+    ) -> None:
         self.agent = agent
         self.sessions = sessions
+        self.journal = journal
+        self.outbox = Outbox(journal)
         # Bounds memory and CPU: at most this many LLM turns in flight across all chats.
         self._turns = asyncio.Semaphore(max_concurrent_turns)
 
     def load_history(self, channel: str, chat_id: str) -> list[dict]:
         return self.sessions.load(channel, chat_id)
 
-    async def handle(self, message: IncomingMessage, history: list[dict]) -> list[dict]:
-        """Answer `message`; returns the chat's history after it."""
-        command = command_of(message.text)
-        key = (message.channel.name, message.chat_id)
-        if command == "reset":
-            self.sessions.reset(*key)
-            await self.reply(message, "History cleared. Let's start fresh.")
-            return []
-        if command == "help":
-            await self.reply(message, HELP_TEXT)
-            return history
-        if command == "start":
-            await self.reply(message, GREETING)
-            return history
-        async with self._turns, message.channel.typing(message.chat_id):
-            result = await self.agent.run_turn(history, message.text)
-        if result.new_messages:
-            self.sessions.append(*key, result.new_messages)
-            history = bound(history + result.new_messages, self.sessions.history_limit)
-        await self.reply(message, result.reply)
+    async def process(self, entry: Entry, channel: Channel, history: list[dict]) -> list[dict]:
+        """Bring `entry` to its outcome (compute it if needed, then send it); returns the history after."""
+        if entry.state == "received":
+            history = await self._compute(entry, channel, history)
+        await self.outbox.deliver(entry, channel)
         return history
 
-    async def reply(self, message: IncomingMessage, text: str) -> None:
+    async def _compute(self, entry: Entry, channel: Channel, history: list[dict]) -> list[dict]:
+        """Stage the entry's outcome in the journal (reply or notice); returns the history after."""
+        command = command_of(entry.text)
+        key = (entry.channel, entry.chat_id)
+        if command == "reset":
+            self.sessions.reset(*key)
+            self.journal.reply_ready(entry.id, RESET_REPLY)
+            return []
+        if command in ("help", "start"):
+            self.journal.reply_ready(entry.id, HELP_TEXT if command == "help" else GREETING)
+            return history
         try:
-            await message.channel.send(message.chat_id, text)
+            async with self._turns, channel.typing(entry.chat_id):
+                result = await self.agent.run_turn(history, entry.text)
         except Exception:
-            log.exception("could not send a reply to chat %s:%s", message.channel.name, message.chat_id)
+            log.exception("failed to handle a message in chat %s:%s", *key)
+            self.journal.mark_failed(entry.id, FAILED_NOTICE)
+            return history
+        if not result.new_messages:  # the turn failed (LLM unreachable, key refused): its text says why
+            self.journal.mark_failed(entry.id, result.reply)
+            return history
+        self.journal.reply_ready(entry.id, result.reply)
+        try:
+            self.sessions.append(*key, result.new_messages)
+        except OSError as exc:  # the reply is staged: the user still gets it, the history misses the turn
+            log.error("could not append to the history of chat %s:%s: %s", *key, exc.strerror)
+            return history
+        return bound(history + result.new_messages, self.sessions.history_limit)

@@ -9,6 +9,7 @@ With no matching rule the fake answers deterministically: "echo: <last user text
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -115,6 +116,8 @@ class LLMScript:
         # Requests by kind ("chat": completions/messages, the ones that cost tokens; "models", "key"),
         # counted on arrival whatever the answer, so a test can prove none were spent.
         self.counts: Counter[str] = Counter()
+        # The default echo answers after a delay drawn from this range (seconds): a busy LLM.
+        self.echo_delay_s: tuple[float, float] = (0.0, 0.0)
         self._changed = asyncio.Condition()
 
     def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
@@ -139,7 +142,8 @@ class LLMScript:
             return rule.reply
         if self.responder is not None and request is not None:
             return self.responder(request)
-        return text(f"echo: {last_user_text}")
+        low, high = self.echo_delay_s
+        return text(f"echo: {last_user_text}", delay_s=random.uniform(low, high) if high else 0.0)
 
     async def record(self, request: RecordedRequest) -> None:
         async with self._changed:
