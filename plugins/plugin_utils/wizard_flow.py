@@ -78,7 +78,7 @@ def _choice(text: str, choices: tuple) -> str:
 
 
 def _menu(label: str, choices: tuple) -> str:
-    return "%s: %s" % (label, "  ".join("%d) %s" % (n, title) for n, (_v, title) in enumerate(choices, 1)))
+    return "%s: %s" % (label, "  ".join("%d) %s" % (n, title) for n, (_value, title) in enumerate(choices, 1)))
 
 
 class Wizard:

@@ -46,7 +46,7 @@ def test_enter_everywhere_takes_the_defaults_and_confirms():
         "llm": {"provider": "openrouter", "api_key": OPENROUTER_KEY, "model": "openai/gpt-4.1-mini"},
         "channel": {"type": "telegram", "token": TELEGRAM_TOKEN, "allowed_users": ["987654321"]},
     }
-    prompts = [p for p, _ in script.asked]
+    prompts = [prompt for prompt, _secret in script.asked]
     assert prompts[0] == "LLM provider: 1) OpenRouter  2) Anthropic  3) OpenAI [1]: "
     assert prompts[2] == "Model [openai/gpt-4.1-mini]: "
     assert prompts[-1] == "Write it to /opt/stacks/picoclaw/config/config.json? [Y/n]: "
