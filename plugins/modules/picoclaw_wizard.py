@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 ---
 module: picoclaw_wizard
 short_description: Ask for a PicoClaw config.json on the controller's terminal
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Asks the old installer's questions in one task - provider, API key, model, channel, bot token(s), your
     user id - with the hints of where each secret comes from, then shows a review with the secrets masked
