@@ -7,9 +7,11 @@ config.json that lands on disk: valid for the gateway's own validator, mode 0440
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,12 +26,16 @@ from picoclaw_gateway.config_validator import validate_file
 VENV_BIN = Path(sys.executable).parent
 PLAYBOOK = REPO / "tests" / "wizard" / "wizard.yml"
 TIMEOUT = 90
+# The lowest ansible-core meta/runtime.yml allows (requires_ansible ">=2.16.0"), in its own venv.
+LOWEST_CORE = "2.16.0"
+LOWEST_VENV = REPO / ".cache" / f"ansible-core-{LOWEST_CORE}"
 
 # Shaped like real credentials (the validator checks shapes); they are not real.
 OPENROUTER_KEY = "sk-or-v1-" + "0123456789abcdef" * 4
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 SLACK_BOT = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 SLACK_APP = "xapp-1-A0123456789-1234567890123-0123456789abcdef0123456789abcdef"
+NO_TERMINAL = "No terminal to ask the questions on"
 
 
 @pytest.fixture
@@ -37,15 +43,41 @@ def stack_dir(tmp_path: Path) -> Path:
     return tmp_path / "stack"
 
 
-def _run(stack_dir: Path, *extra: str) -> pexpect.spawn:
+@pytest.fixture(scope="session")
+def lowest_core_bin() -> Path:
+    """bin/ of a venv with ansible-core LOWEST_CORE from PyPI (created once, then reused)."""
+    bin_dir = LOWEST_VENV / "bin"
+    stamp = LOWEST_VENV / ".installed"
+    if not stamp.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(LOWEST_VENV)], check=True)
+        pip = [str(bin_dir / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run([*pip, f"ansible-core=={LOWEST_CORE}"], check=True)
+        stamp.write_text(LOWEST_CORE + "\n")
+    version = subprocess.run(
+        [str(bin_dir / "ansible-playbook"), "--version"], check=True, capture_output=True, text=True
+    ).stdout
+    assert f"[core {LOWEST_CORE}]" in version, version
+    return bin_dir
+
+
+@pytest.fixture(params=["current", "lowest"])
+def core_bin(request: pytest.FixtureRequest) -> Path:
+    """The pinned ansible-core of .venv, and the lowest one requires_ansible allows."""
+    if request.param == "lowest":
+        return request.getfixturevalue("lowest_core_bin")
+    return VENV_BIN
+
+
+def _command(stack_dir: Path, bin_dir: Path, *extra: str) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env.update(
         ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),  # its collections_path finds picoclaw.stack here
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
-        PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
     )
     args = [
+        str(bin_dir / "ansible-playbook"),
         "-i", "localhost,", "-c", "local", str(PLAYBOOK),
         "-e", f"ansible_python_interpreter={sys.executable}",
         "-e", f"picoclaw_stack_dir={stack_dir}",
@@ -54,14 +86,12 @@ def _run(stack_dir: Path, *extra: str) -> pexpect.spawn:
         "-e", f"picoclaw_gid={os.getgid()}",
         *extra,
     ]  # fmt: skip
-    return pexpect.spawn(
-        str(VENV_BIN / "ansible-playbook"),
-        args,
-        cwd=str(REPO),
-        env=env,
-        encoding="utf-8",
-        timeout=TIMEOUT,
-    )
+    return args, env
+
+
+def _run(stack_dir: Path, *extra: str, bin_dir: Path = VENV_BIN) -> pexpect.spawn:
+    args, env = _command(stack_dir, bin_dir, *extra)
+    return pexpect.spawn(args[0], args[1:], cwd=str(REPO), env=env, encoding="utf-8", timeout=TIMEOUT)
 
 
 def _answer(child: pexpect.spawn, prompt: str, answer: str) -> None:
@@ -85,59 +115,82 @@ def _check_written(stack_dir: Path) -> dict:
     return json.loads(config.read_text())
 
 
-def test_wizard_telegram_with_one_bad_answer(stack_dir: Path) -> None:
-    child = _run(stack_dir)
-    _answer(child, r"LLM provider: 1\) OpenRouter", "1")
-    _answer(child, r"Openrouter API key \(input hidden\)", OPENROUTER_KEY)
-    _answer(child, r"Model \[openai/gpt-4o-mini\]", "")  # accept the provider's default
-    _answer(child, r"Chat channel: 1\) Telegram", "telegram")
+def _transcript(child: pexpect.spawn) -> io.StringIO:
+    """Everything the terminal shows from now on (what the user sees, echo included)."""
+    seen = io.StringIO()
+    child.logfile_read = seen
+    return seen
+
+
+def test_wizard_enter_takes_the_defaults_with_hints(stack_dir: Path, core_bin: Path) -> None:
+    """Enter at every question with a suggestion, one bad answer, Enter at the review = yes;
+    on the pinned ansible-core and on the lowest one requires_ansible allows."""
+    child = _run(stack_dir, bin_dir=core_bin)
+    seen = _transcript(child)
+    _answer(child, r"LLM provider: 1\) OpenRouter  2\) Anthropic  3\) OpenAI \[1\]: ", "")
+    child.expect(r"https://openrouter\.ai/settings/keys")
+    _answer(child, r"OpenRouter API key \(hidden\): ", OPENROUTER_KEY)
+    _answer(child, r"Model \[openai/gpt-4\.1-mini\]: ", "")  # accept the provider's default
+    _answer(child, r"Chat channel: 1\) Telegram  2\) Discord  3\) Slack \[1\]: ", "")
+    child.expect(r"@BotFather, send /newbot")
     # A token without the "<digits>:" part is refused with the reason, then asked again.
-    _answer(child, r"Telegram bot token from @BotFather", "not-a-token")
+    _answer(child, r"Telegram bot token \(hidden\): ", "not-a-token")
     child.expect(r"Invalid bot token: .*fix: ")
-    _answer(child, r"Telegram bot token from @BotFather", TELEGRAM_TOKEN)
+    _answer(child, r"Telegram bot token \(hidden\): ", TELEGRAM_TOKEN)
     _answer(child, r"Your Telegram user id", "987654321")
     child.expect(r"Review of config.json")
-    review_and_prompt = child.before or ""
-    child.expect(r"\(yes/no\)")
-    review = review_and_prompt + (child.before or "")
-    assert "***" in review
-    child.sendline("yes")
+    _answer(child, r"config\.json\? \[Y/n\]: ", "")  # Enter = yes, like the old installer
     output = _finish(child)
-    assert child.exitstatus == 0, output
+    shown = seen.getvalue()
+    assert child.exitstatus == 0, shown
 
     config = _check_written(stack_dir)
     assert config["llm"] == {
         "provider": "openrouter",
         "api_key": OPENROUTER_KEY,
-        "model": "openai/gpt-4o-mini",
+        "model": "openai/gpt-4.1-mini",
     }
     assert config["channel"] == {
         "type": "telegram",
         "token": TELEGRAM_TOKEN,
         "allowed_users": ["987654321"],
     }
-    for secret in (OPENROUTER_KEY, TELEGRAM_TOKEN):
-        assert secret not in review
-        assert secret not in output
+    review = shown[shown.index("Review of config.json") :]
+    assert "API key:       ***" in review and "bot token:     ***" in review
+    # ansible-core 2.16 once showed VALUE_SPECIFIED_IN_NO_LOG_PARAMETER for every field here.
+    assert "provider:      openrouter" in review and "model:         openai/gpt-4.1-mini" in review
+    assert "allowed users: 987654321" in review and "VALUE_SPECIFIED" not in shown
+    for secret in (OPENROUTER_KEY, TELEGRAM_TOKEN, "not-a-token"):
+        assert secret not in shown  # never echoed while typed, never in the review or the task output
+    # One task asks everything: no task banner between the questions, no pause-module decorations.
+    questions = shown[shown.index("LLM provider") : shown.index("Review of config.json")]
+    assert "TASK [" not in questions
+    assert "output is hidden" not in shown and "input hidden" not in shown
+    assert output.count("TASK [") < 20, output
 
 
 def test_wizard_slack_asks_both_tokens(stack_dir: Path) -> None:
     child = _run(stack_dir)
+    seen = _transcript(child)
     _answer(child, r"LLM provider: ", "3")
-    _answer(child, r"Openai API key", "sk-" + "A1b2C3d4" * 6)
-    _answer(child, r"Model \[gpt-4o-mini\]", "gpt-4o")
+    child.expect(r"https://platform\.openai\.com/api-keys")
+    _answer(child, r"OpenAI API key", "sk-" + "A1b2C3d4" * 6)
+    _answer(child, r"Model \[gpt-4\.1-mini\]", "gpt-4o")
     _answer(child, r"Chat channel: ", "3")
+    child.expect(r"Socket Mode: enable it; this creates the app-level token \(xapp-")
     _answer(child, r"Slack bot token \(xoxb-", SLACK_BOT)
     _answer(child, r"Slack app-level token .*xapp-", SLACK_APP)
     _answer(child, r"Your Slack member id", "U0123ABCD")
-    _answer(child, r"\(yes/no\)", "y")
-    output = _finish(child)
-    assert child.exitstatus == 0, output
+    child.expect(r"app token:     \*\*\*")
+    _answer(child, r"\[Y/n\]", "y")
+    _finish(child)
+    shown = seen.getvalue()
+    assert child.exitstatus == 0, shown
 
     config = _check_written(stack_dir)
     assert config["channel"]["app_token"] == SLACK_APP
     assert config["llm"]["model"] == "gpt-4o"
-    assert SLACK_APP not in output and SLACK_BOT not in output
+    assert SLACK_APP not in shown and SLACK_BOT not in shown
 
 
 def test_wizard_gives_up_after_bounded_retries(stack_dir: Path) -> None:
@@ -155,20 +208,37 @@ def test_wizard_gives_up_after_bounded_retries(stack_dir: Path) -> None:
 def test_wizard_not_confirmed_writes_nothing(stack_dir: Path) -> None:
     child = _run(stack_dir)
     _answer(child, r"LLM provider: ", "2")
+    child.expect(r"https://console\.anthropic\.com/settings/keys")
     _answer(child, r"Anthropic API key", "sk-ant-" + "x1Y2z3W4" * 6)
-    _answer(child, r"Model \[", "")
+    _answer(child, r"Model \[claude-haiku-4-5\]", "")
     _answer(child, r"Chat channel: ", "2")
+    child.expect(r"MESSAGE CONTENT INTENT")
     _answer(
         child,
         r"Discord bot token",
         "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB",
     )
     _answer(child, r"Your Discord user id", "123456789012345678")
-    _answer(child, r"\(yes/no\)", "no")
+    _answer(child, r"\[Y/n\]", "no")
     output = _finish(child)
     assert child.exitstatus != 0
     assert "Not confirmed: nothing was written" in output
     assert not (stack_dir / "config" / "config.json").exists()
+
+
+def test_no_terminal_says_so_and_points_to_unattended_mode(stack_dir: Path, core_bin: Path) -> None:
+    """No controlling terminal (own session, stdin not a tty): one clear message, no retries."""
+    args, env = _command(stack_dir, core_bin)
+    run = subprocess.run(
+        args, cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        start_new_session=True, timeout=TIMEOUT, check=False,
+    )  # fmt: skip
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert NO_TERMINAL in output
+    assert "picoclaw_config" in output and "-e picoclaw_assume_yes=true" in output
+    assert "attempts" not in output
+    assert not (stack_dir / "config").exists()
 
 
 def test_assume_yes_without_config_lists_the_fields(stack_dir: Path) -> None:
