@@ -106,6 +106,20 @@ def test_image_hash_changes_with_every_input(field):
     assert gateway_image_hash("abc", **args) != gateway_image_hash("abc", **changed)
 
 
+def test_image_hash_includes_the_base_image_id():
+    # A refreshed base (same name, new id) must give a new tag, so the role rebuilds the image.
+    old = gateway_image_hash("abc", "3.13", "python:3.13-slim", "m", base_image_id="sha256:" + "1" * 64)
+    new = gateway_image_hash("abc", "3.13", "python:3.13-slim", "m", base_image_id="sha256:" + "2" * 64)
+    text = "sources abc\npython 3.13\nbase python:3.13-slim@sha256:%s\nm" % ("1" * 64)
+    assert old == hashlib.sha256(text.encode()).hexdigest()
+    assert old != new
+
+
+def test_image_hash_refuses_an_empty_base_image_id():
+    with pytest.raises(AnsibleFilterError, match="base_image_id is empty"):
+        gateway_image_hash("abc", "3.13", "python:3.13-slim", "m", base_image_id="")
+
+
 def test_image_hash_refuses_an_empty_input():
     with pytest.raises(AnsibleFilterError, match="manifest is empty"):
         gateway_image_hash("abc", "3.13", "python:3.13-slim", "  ")
