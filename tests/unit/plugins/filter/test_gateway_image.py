@@ -72,6 +72,10 @@ def test_docs_and_tests_do_not_change_the_digest_sources_do(src):
     write(src, "tests/test_app.py", b"assert 2\n")
     write(src, "docs/config.md", b"changed\n")
     assert gateway_sources(str(src))["digest"] == before
+    write(src, "requirements.lock", b"dep==1.0 --hash=sha256:00\n")  # the locked dependencies are built in
+    assert gateway_sources(str(src))["digest"] != before
+    assert "requirements.lock" in gateway_sources(str(src))["files"]
+    before = gateway_sources(str(src))["digest"]
     write(src, "src/picoclaw_gateway/app.py", b"print(2)\n")
     assert gateway_sources(str(src))["digest"] != before
 
