@@ -13,7 +13,10 @@ TOOL = GATEWAY_SRC / "tools" / "requirements_lock.py"
 
 def run_check(lock: Path, pyproject: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(TOOL), "check", str(lock), str(pyproject)], capture_output=True, text=True, check=False
+        [sys.executable, str(TOOL), "check", str(lock), str(pyproject)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -25,7 +28,8 @@ def test_the_committed_lock_agrees_with_pyproject():
 
 def test_a_pin_changed_only_in_pyproject_fails_naming_both_versions(tmp_path):
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text((GATEWAY_SRC / "pyproject.toml").read_text().replace("aiogram==3.28.2", "aiogram==3.28.3"))
+    text = (GATEWAY_SRC / "pyproject.toml").read_text()
+    pyproject.write_text(text.replace("aiogram==3.28.2", "aiogram==3.28.3"))
 
     result = run_check(GATEWAY_SRC / "requirements.lock", pyproject)
 

@@ -59,9 +59,8 @@ def write(lock: Path, python: str, wheelhouses: list[Path]) -> None:
     for key in sorted(entries):
         entry = entries[key]
         lines.extend(f"# {wheel}" for wheel in sorted(entry["wheels"]))
-        hashes = sorted(set(entry["wheels"].values()))
-        lines.append(f"{key}=={entry['version']} \\")
-        lines.extend(f"    --hash=sha256:{digest}" + (" \\" if i < len(hashes) - 1 else "") for i, digest in enumerate(hashes))
+        hashes = [f"    --hash=sha256:{digest}" for digest in sorted(set(entry["wheels"].values()))]
+        lines.append(" \\\n".join([f"{key}=={entry['version']}", *hashes]))
     tmp = lock.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(lock)

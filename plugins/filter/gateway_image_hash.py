@@ -39,7 +39,7 @@ options:
       - The image id (C(sha256:...)) of O(base_image) on the host, from C(docker image inspect). Left out of
         the hash when not given.
     type: str
-    version_added: 0.2.0
+    version_added: 0.1.0
 """
 
 EXAMPLES = r"""

@@ -74,7 +74,7 @@ notes:
   - O(mode), O(owner), O(group) and the other file attributes only apply together with O(dest).
   - O(unsafe_writes) is ignored; O(dest) is always replaced atomically.
   - In check mode a missing directory of O(dest) is not an error (an earlier task of the same run would
-    create it): the module reports the file as new, with its redacted diff.
+    create it); the module reports the file as new, with its redacted diff.
 seealso:
   - module: picoclaw.stack.workspace_backup
 """
