@@ -16,10 +16,7 @@ __metaclass__ = type
 
 import re
 
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported by the validator anyway
-    from urlparse import urlsplit
+from urllib.parse import urlsplit
 
 # Keys of an invalid config (no normalized view) whose values are shown: known, never secret.
 _PLAIN_KEYS = frozenset(
@@ -36,12 +33,10 @@ def leaves(value):
     """Every scalar of JSON-shaped data as Ansible stringifies it for no_log (bool and None skipped)."""
     if isinstance(value, dict):
         for item in value.values():
-            for leaf in leaves(item):
-                yield leaf
+            yield from leaves(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            for leaf in leaves(item):
-                yield leaf
+            yield from leaves(item)
     elif isinstance(value, bool) or value is None:
         return
     elif isinstance(value, (str, int, float)):
