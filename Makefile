@@ -41,6 +41,7 @@ system-deps:
 
 lint: deps
 	cd gateway_src && ruff check . && ruff format --check .
+	python gateway_src/tools/requirements_lock.py check
 	ruff check plugins tests scripts
 	python scripts/role_vars.py
 	bash scripts/collection/lint.sh

@@ -9,14 +9,17 @@
 #
 # Result: OUT_DIR/picoclaw_gateway-*.whl (built from this gateway_src with `pip wheel --no-deps`) plus
 # every runtime dependency of `picoclaw-gateway[all]` as binary wheels for the target (manylinux
-# glibc 2.17-${MAX_GLIBC} tags, cpXY ABI), and OUT_DIR/MANIFEST.sha256: one "sha256  file" line per
+# glibc 2.17-${MAX_GLIBC} tags, cpXY ABI), exactly the versions and sha256 of GATEWAY_SRC/requirements.lock
+# (`pip download --require-hashes`: two controllers get the same wheels or the build stops), and
+# OUT_DIR/MANIFEST.sha256: one "sha256  file" line per
 # wheel, sorted by name (`sha256sum -c` format). Hash the manifest to know whether anything changed.
 # The image build then installs with `pip install --no-index --find-links`, needing no package index.
 # The gateway wheel is reproducible (SOURCE_DATE_EPOCH), so an unchanged source gives the same manifest.
 #
 # Env: PYTHON (default python3; needs pip, runs on the controller), GATEWAY_SRC (default: the
 #      directory above this script), MAX_GLIBC (default 36: Debian 12; Debian 13 has 2.41),
-#      SOURCE_DATE_EPOCH (default 315532800).
+#      SOURCE_DATE_EPOCH (default 315532800), WHEELHOUSE_RESOLVE=1 (let pip resolve freely, ignoring
+#      the lock: only tools/lock-requirements.sh uses it, to write the lock).
 # Prints the manifest path on stdout; exit 2 on bad arguments.
 set -euo pipefail
 
@@ -71,13 +74,30 @@ download() {  # binary wheels for the target only, whatever python runs pip
     --implementation cp --python-version "$py_version" --abi "$abi" --abi abi3 --abi none \
     "${platform_args[@]}" --find-links "$work/wheels" --dest "$work/wheels" "$@"
 }
-download "${gateway_wheel}[all]"
+lock="$GATEWAY_SRC/requirements.lock"
+if [ "${WHEELHOUSE_RESOLVE:-0}" = 1 ]; then
+  download "${gateway_wheel}[all]"
+else
+  [ -f "$lock" ] || { echo "build-wheelhouse.sh: $lock is missing — fix: run tools/lock-requirements.sh" >&2; exit 1; }
+  lock_python="$(sed -n 's/^# python: *//p' "$lock")"
+  if [ "$lock_python" != "$py_version" ]; then
+    echo "build-wheelhouse.sh: requirements.lock is for CPython ${lock_python:-?}, not $py_version" \
+      "— fix: set picoclaw_base_python_version to $lock_python (a $lock_python base image) or run" \
+      "tools/lock-requirements.sh $py_version" >&2
+    exit 1
+  fi
+  download --require-hashes --no-deps -r "$lock"
+fi
 # pip evaluates dependency markers with the python running it, not the target: add what the target
 # needs on top (e.g. audioop-lts for python >= 3.13), until nothing is missing.
 for _round in 1 2 3 4 5; do
   mapfile -t lacking < <("$PYTHON" "$(dirname "${BASH_SOURCE[0]}")/wheelhouse_missing.py" \
     "$work/wheels" "$py_version" "$arch" "picoclaw-gateway[all]")
   [ "${#lacking[@]}" -eq 0 ] && break
+  if [ "${WHEELHOUSE_RESOLVE:-0}" != 1 ]; then
+    echo "build-wheelhouse.sh: requirements.lock lacks ${lacking[*]} — fix: run tools/lock-requirements.sh" >&2
+    exit 1
+  fi
   echo "build-wheelhouse.sh: adding for python ${py_version}: ${lacking[*]}" >&2
   download "${lacking[@]}"
 done

@@ -13,7 +13,8 @@ version_added: 0.1.0
 author: PicoClaw maintainers (!UNKNOWN)
 description:
   - A sha256 over the digest of the gateway sources (see P(picoclaw.stack.gateway_sources#filter)), the base
-    image's Python version, the base image and the wheelhouse manifest (the exact dependency wheels).
+    image's Python version, the base image, the base image's id on the host (so a refreshed base under the
+    same name gives a new tag and a rebuild) and the wheelhouse manifest (the exact dependency wheels).
   - Its first 16 characters are the image tag, so an unchanged rerun finds the tag on the host and neither
     copies nor builds anything.
 options:
@@ -33,6 +34,12 @@ options:
     description: Content of the wheelhouse's C(MANIFEST.sha256) (trailing whitespace is ignored).
     type: str
     required: true
+  base_image_id:
+    description:
+      - The image id (C(sha256:...)) of O(base_image) on the host, from C(docker image inspect). Left out of
+        the hash when not given.
+    type: str
+    version_added: 0.1.0
 """
 
 EXAMPLES = r"""
@@ -40,7 +47,8 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     __gateway_image_hash: >-
       {{ __gateway_src.digest | picoclaw.stack.gateway_image_hash(python=picoclaw_base_python_version,
-         base_image=picoclaw_base_image, manifest=lookup('ansible.builtin.file', manifest_path)) }}
+         base_image=picoclaw_base_image, manifest=lookup('ansible.builtin.file', manifest_path),
+         base_image_id=__gateway_base_image_id) }}
 """
 
 RETURN = r"""
@@ -54,12 +62,17 @@ import hashlib
 from ansible.errors import AnsibleFilterError
 
 
-def gateway_image_hash(src_digest: str, python: str, base_image: str, manifest: str) -> str:
+def gateway_image_hash(
+    src_digest: str, python: str, base_image: str, manifest: str, base_image_id: str | None = None
+) -> str:
     parts = {"sources digest": src_digest, "python": python, "base_image": base_image, "manifest": manifest}
+    if base_image_id is not None:
+        parts["base_image_id"] = base_image_id
     for name, value in parts.items():
         if value is None or not str(value).strip():
             raise AnsibleFilterError("gateway_image_hash: %s is empty — fix: pass the value the role computed" % name)
-    text = "sources %s\npython %s\nbase %s\n%s" % (src_digest, python, base_image, str(manifest).rstrip())
+    base = base_image if base_image_id is None else "%s@%s" % (base_image, base_image_id)
+    text = "sources %s\npython %s\nbase %s\n%s" % (src_digest, python, base, str(manifest).rstrip())
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -13,7 +13,8 @@ version_added: 0.1.0
 author: PicoClaw maintainers (!UNKNOWN)
 description:
   - Walks the gateway source directory on the controller and keeps only what the Dockerfile uses
-    (C(Dockerfile), C(.dockerignore), C(pyproject.toml), C(README.md), C(LICENSE) and C(src/)), without
+    (C(Dockerfile), C(.dockerignore), C(pyproject.toml), C(requirements.lock), C(README.md), C(LICENSE) and
+    C(src/)), without
     caches, C(*.egg-info) and compiled Python files, so changes to docs or tests rebuild nothing.
   - The digest is a sha256 over the sorted C(<relative path>:<sha1 of the file>) lines; it is the same
     whether the sources come from a clone or from an installed collection.
@@ -54,7 +55,7 @@ import stat
 from ansible.errors import AnsibleFilterError
 
 # Only what the Dockerfile copies; the same rules decide the digest and what is packed.
-_INCLUDED = re.compile(r"^(Dockerfile|\.dockerignore|pyproject\.toml|README\.md|LICENSE|src/.*)$")
+_INCLUDED = re.compile(r"^(Dockerfile|\.dockerignore|pyproject\.toml|requirements\.lock|README\.md|LICENSE|src/.*)$")
 _EXCLUDED = re.compile(r"(^|/)(__pycache__|[^/]*\.egg-info)/|\.py[cod]$")
 
 

@@ -51,7 +51,9 @@ options:
   content:
     description:
       - The config to validate, as JSON text or as a dictionary.
-      - Not logged, because it contains API keys and bot tokens.
+      - Its secrets (what the validator redacts, and any value it cannot tell is harmless) are never
+        logged nor returned; provider, model, user ids and the other plain values stay readable in
+        the result and the messages, also when the content is given as a dictionary.
       - Mutually exclusive with O(path). One of O(path) and O(content) is required.
     type: raw
   fail_on_invalid:
@@ -71,6 +73,8 @@ options:
 notes:
   - O(mode), O(owner), O(group) and the other file attributes only apply together with O(dest).
   - O(unsafe_writes) is ignored; O(dest) is always replaced atomically.
+  - In check mode a missing directory of O(dest) is not an error (an earlier task of the same run would
+    create it); the module reports the file as new, with its redacted diff.
 seealso:
   - module: picoclaw.stack.workspace_backup
 """
@@ -179,6 +183,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
+from ansible_collections.picoclaw.stack.plugins.module_utils.config_no_log import no_log_values
 from ansible_collections.picoclaw.stack.plugins.module_utils.config_validator import (
     MAX_CONFIG_BYTES,
     redact,
@@ -229,12 +234,20 @@ def _redacted_text(raw):
     return json.dumps(redact(result.normalized), indent=2, sort_keys=True) + "\n"
 
 
-def _read_existing(dest):
+def _read_existing(module, dest, output):
+    """The current content of dest (None when absent); an unreadable dest fails the task, no traceback."""
     try:
         with open(dest, "rb") as handle:
             return handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return None
+    except (OSError, IOError) as exc:
+        module.fail_json(
+            msg="cannot read the existing dest %s: %s — fix: make it a regular file readable by the task's user "
+            "(become: true) or remove it" % (dest, exc.strerror or to_native(exc)),
+            **output
+        )
+        return None  # not reached: fail_json exits
 
 
 def _write_atomically(module, dest, raw):
@@ -290,13 +303,16 @@ def main():
     dest = params["dest"]
 
     result, raw = _load(module)
+    redacted = redact(result.normalized) if result.normalized is not None else None
+    # Only secrets masked (not every leaf of a dict content): see module_utils/config_no_log.py.
+    module.no_log_values = no_log_values(module.no_log_values, params["content"], result.normalized, redacted)
     output = dict(
         changed=False,
         valid=result.valid,
         dialect=result.dialect,
         errors=[problem.as_dict() for problem in result.errors],
         config_warnings=[problem.as_dict() for problem in result.warnings],
-        normalized=redact(result.normalized) if result.normalized is not None else None,
+        normalized=redacted,
     )
     if dest is not None:
         output["dest"] = dest
@@ -317,13 +333,14 @@ def main():
 
     if os.path.isdir(dest):
         module.fail_json(msg="dest %s is a directory (fix: give the full path of the config file)" % dest, **output)
-    if not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
+    dir_missing = not os.path.isdir(os.path.dirname(os.path.abspath(dest)))
+    if dir_missing and not module.check_mode:
         module.fail_json(
             msg="directory of dest %s does not exist (fix: create it first, e.g. with ansible.builtin.file)" % dest,
             **output
         )
 
-    existing = _read_existing(dest)
+    existing = None if dir_missing else _read_existing(module, dest, output)
     content_changed = existing != raw
     diffs = []
     if content_changed:

@@ -125,7 +125,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory, target_python: tuple[st
 def build_context(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
     """A snapshot of gateway_src (what the role ships) plus the wheelhouse, without touching the tree."""
     ctx = tmp_path_factory.mktemp("context")
-    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md", "LICENSE"):
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "requirements.lock", "README.md", "LICENSE"):
         if (GATEWAY_SRC / name).exists():
             shutil.copy2(GATEWAY_SRC / name, ctx / name)
     skip = shutil.ignore_patterns("__pycache__", "*.egg-info")

@@ -72,6 +72,10 @@ def test_docs_and_tests_do_not_change_the_digest_sources_do(src):
     write(src, "tests/test_app.py", b"assert 2\n")
     write(src, "docs/config.md", b"changed\n")
     assert gateway_sources(str(src))["digest"] == before
+    write(src, "requirements.lock", b"dep==1.0 --hash=sha256:00\n")  # the locked dependencies are built in
+    assert gateway_sources(str(src))["digest"] != before
+    assert "requirements.lock" in gateway_sources(str(src))["files"]
+    before = gateway_sources(str(src))["digest"]
     write(src, "src/picoclaw_gateway/app.py", b"print(2)\n")
     assert gateway_sources(str(src))["digest"] != before
 
@@ -104,6 +108,20 @@ def test_image_hash_changes_with_every_input(field):
     args = {"python": "3.13", "base_image": "python:3.13-slim", "manifest": "m"}
     changed = dict(args, **{field: args[field] + "x"})
     assert gateway_image_hash("abc", **args) != gateway_image_hash("abc", **changed)
+
+
+def test_image_hash_includes_the_base_image_id():
+    # A refreshed base (same name, new id) must give a new tag, so the role rebuilds the image.
+    old = gateway_image_hash("abc", "3.13", "python:3.13-slim", "m", base_image_id="sha256:" + "1" * 64)
+    new = gateway_image_hash("abc", "3.13", "python:3.13-slim", "m", base_image_id="sha256:" + "2" * 64)
+    text = "sources abc\npython 3.13\nbase python:3.13-slim@sha256:%s\nm" % ("1" * 64)
+    assert old == hashlib.sha256(text.encode()).hexdigest()
+    assert old != new
+
+
+def test_image_hash_refuses_an_empty_base_image_id():
+    with pytest.raises(AnsibleFilterError, match="base_image_id is empty"):
+        gateway_image_hash("abc", "3.13", "python:3.13-slim", "m", base_image_id="")
 
 
 def test_image_hash_refuses_an_empty_input():

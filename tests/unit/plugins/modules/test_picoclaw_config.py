@@ -231,3 +231,83 @@ def test_secrets_of_an_invalid_config_stay_out_of_the_failure(run_module):
     assert run.rc == 1
     assert "$.llm.provider" in run.result["msg"]
     assert_no_secrets(run)
+
+
+def test_dict_content_masks_only_its_secrets(tmp_path, run_module):
+    # A dict option that is no_log would have every leaf masked, provider and model included.
+    run = run_module(picoclaw_config, {"content": config(), "dest": str(tmp_path / "config.json")}, diff=True)
+
+    assert run.rc == 0
+    assert run.result["normalized"]["llm"]["provider"] == "openrouter"
+    assert run.result["normalized"]["llm"]["model"] == "openai/gpt-4o-mini"
+    assert run.result["normalized"]["channels"][0]["allowed_users"] == ["123456789"]
+    shown = run.result["invocation"]["module_args"]["content"]
+    assert shown["llm"]["model"] == "openai/gpt-4o-mini"
+    assert shown["llm"]["api_key"] != API_KEY
+    assert "openai/gpt-4o-mini" in run.result["diff"][0]["after"]
+    assert_no_secrets(run)
+
+
+def test_invalid_dict_content_names_the_bad_value_and_hides_the_secrets(run_module):
+    data = config()
+    data["llm"]["provider"] = "openrouterr"
+
+    run = run_module(picoclaw_config, {"content": data})
+
+    assert run.rc == 1
+    assert 'unknown provider "openrouterr"' in run.result["msg"]
+    assert run.result["invocation"]["module_args"]["content"]["llm"]["model"] == "openai/gpt-4o-mini"
+    assert_no_secrets(run)
+
+
+def test_unknown_keys_of_a_dict_content_stay_masked(run_module):
+    data = config()
+    data["llm"]["api_kye"] = OTHER_KEY  # a misspelt key: the validator cannot tell it is harmless
+
+    run = run_module(picoclaw_config, {"content": data, "fail_on_invalid": False})
+
+    assert OTHER_KEY not in run.stdout
+    assert_no_secrets(run)
+
+
+def test_unreadable_dest_fails_with_a_fix_not_a_traceback(tmp_path, run_module):
+    dest = tmp_path / "config.json"
+    os.symlink(str(dest), str(dest))  # a symlink loop: open() fails with ELOOP, not "no such file"
+
+    run = run_module(picoclaw_config, {"content": text(config()), "dest": str(dest)})
+
+    assert run.rc == 1
+    assert run.result["msg"].startswith("cannot read the existing dest %s: " % dest)
+    assert "— fix: " in run.result["msg"]
+    assert "Traceback" not in run.stdout
+    assert_no_secrets(run)
+
+
+def test_check_mode_without_the_directory_predicts_a_new_file_with_its_redacted_diff(tmp_path, run_module):
+    dest = tmp_path / "config" / "config.json"
+
+    run = run_module(picoclaw_config, {"content": text(config()), "dest": str(dest), "mode": "0440"},
+                     check_mode=True, diff=True)
+
+    assert run.rc == 0
+    assert run.result["changed"] is True
+    diff = run.result["diff"][0]
+    assert diff["before"] == ""
+    assert json.loads(diff["after"])["llm"]["model"] == "openai/gpt-4o-mini"
+    assert not (tmp_path / "config").exists()
+    assert_no_secrets(run)
+
+
+def test_model_change_shows_in_the_redacted_diff(tmp_path, run_module):
+    dest = tmp_path / "config.json"
+    dest.write_text(text(config()))
+    changed = config()
+    changed["llm"]["model"] = "anthropic/claude-sonnet-4"
+
+    run = run_module(picoclaw_config, {"content": text(changed), "dest": str(dest)}, check_mode=True, diff=True)
+
+    diff = run.result["diff"][0]
+    assert json.loads(diff["before"])["llm"]["model"] == "openai/gpt-4o-mini"
+    assert json.loads(diff["after"])["llm"]["model"] == "anthropic/claude-sonnet-4"
+    assert dest.read_text() == text(config())
+    assert_no_secrets(run)
