@@ -131,8 +131,16 @@ class Gateway:
             tools.registry,
             cfg.agent.system_prompt,
             cfg.agent.max_tool_iterations,
+            max_reply_chars=cfg.agent.max_reply_chars,
+            max_response_bytes=cfg.llm.max_response_bytes,
         )
-        router = ChatRouter(ChatCore(agent, SessionStore(cfg.workspace, cfg.agent.history_limit)))
+        sessions = SessionStore(
+            cfg.workspace,
+            cfg.agent.history_limit,
+            cfg.agent.history_max_chars,
+            cfg.agent.history_message_max_chars,
+        )
+        router = ChatRouter(ChatCore(agent, sessions))
         channel_tasks = [
             asyncio.create_task(self._supervise(channel, router), name=f"channel-{name}")
             for name, channel in channels.items()
@@ -213,6 +221,8 @@ async def _agent_once(config: GatewayConfig, message: str) -> int:
             tools.registry,
             config.agent.system_prompt,
             config.agent.max_tool_iterations,
+            max_reply_chars=config.agent.max_reply_chars,
+            max_response_bytes=config.llm.max_response_bytes,
         )
         result = await agent.run_turn([], message)
     finally:

@@ -11,7 +11,7 @@ import logging
 
 from picoclaw_gateway.agent.loop import AgentLoop
 from picoclaw_gateway.channels.base import IncomingMessage
-from picoclaw_gateway.sessions import SessionStore, bound
+from picoclaw_gateway.sessions import SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class ChatCore:
             result = await self.agent.run_turn(history, message.text)
         if result.new_messages:
             self.sessions.append(*key, result.new_messages)
-            history = bound(history + result.new_messages, self.sessions.history_limit)
+            history = self.sessions.bound(history + result.new_messages)
         await self.reply(message, result.reply)
         return history
 

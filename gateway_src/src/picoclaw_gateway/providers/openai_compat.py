@@ -12,7 +12,6 @@ from picoclaw_gateway.config import LLMConfig
 from picoclaw_gateway.http_client import CappedAsyncClient, shared_ssl_context, was_truncated
 from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
-    MAX_RESPONSE_BYTES,
     ContextTooLongError,
     LLMResponse,
     Provider,
@@ -169,7 +168,7 @@ class OpenAICompatProvider(Provider):
         self._config = config
         self._url = config.api_base.rstrip("/") + "/chat/completions"
         self._client = client or CappedAsyncClient(
-            max_response_bytes=MAX_RESPONSE_BYTES,
+            max_response_bytes=config.max_response_bytes,
             timeout=httpx.Timeout(config.timeout_s, connect=15.0),
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
             headers={"Authorization": f"Bearer {config.api_key}"},
@@ -198,7 +197,9 @@ class OpenAICompatProvider(Provider):
         raise_for_status(response.status_code, response.headers, response.text)
         if was_truncated(response):
             return truncated_response(
-                close_truncated(response.content.decode("utf-8", "ignore")), parse_completion
+                close_truncated(response.content.decode("utf-8", "ignore")),
+                parse_completion,
+                self._config.max_response_bytes,
             )
         try:
             body = json.loads(response.content)
