@@ -41,8 +41,9 @@ class ChatCore:
     def load_history(self, channel: str, chat_id: str) -> list[dict]:
         return self.sessions.load(channel, chat_id)
 
-    async def handle(self, message: IncomingMessage, history: list[dict]) -> list[dict]:
-        """Answer `message`; returns the chat's history after it."""
+    async def handle(self, message: IncomingMessage, history: list[dict] | None) -> list[dict] | None:
+        """Answer `message`; returns the chat's history after it. `history` None: not in memory,
+        loaded from disk once this turn may run (so chats waiting for a turn hold none)."""
         command = command_of(message.text)
         key = (message.channel.name, message.chat_id)
         if command == "reset":
@@ -56,10 +57,15 @@ class ChatCore:
             await self.reply(message, GREETING)
             return history
         async with self._turns, message.channel.typing(message.chat_id):
+            if history is None:
+                history = self.load_history(*key)
+            before = len(history)
             result = await self.agent.run_turn(history, message.text)
-        if result.new_messages:
+        if len(history) < before:  # the agent dropped old turns (context too long): on disk too
+            self.sessions.replace(*key, history + result.new_messages)
+        elif result.new_messages:
             self.sessions.append(*key, result.new_messages)
-            history = self.sessions.bound(history + result.new_messages)
+        history = self.sessions.bound(history + result.new_messages)
         await self.reply(message, result.reply)
         return history
 

@@ -195,6 +195,10 @@ class SessionStore:
     def reset(self, channel: str, chat_id: str) -> None:
         self._replace(self.path(channel, chat_id), [])
 
+    def replace(self, channel: str, chat_id: str, messages: list[Message]) -> None:
+        """Make `messages` the chat's whole stored history (crash-safe)."""
+        self._replace(self.path(channel, chat_id), messages)
+
     def _replace(self, path: Path, messages: list[Message]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
