@@ -27,7 +27,7 @@ lean_imports.apply()
 log = logging.getLogger("picoclaw")
 
 SHUTDOWN_GRACE_S = 10.0
-HOUSEKEEPING_INTERVAL_S = 60.0
+HOUSEKEEPING_INTERVAL_S = 5.0  # memory.Trimmer decides whether a trim is due
 
 
 def _load(config_path: str, workspace: str, health_port: int) -> GatewayConfig | int:
@@ -153,7 +153,7 @@ class Gateway:
             ",".join(agent.tools.names()),
         )
         memory.settle_after_startup()
-        housekeeping = asyncio.create_task(self._housekeeping(memory.trim))
+        housekeeping = asyncio.create_task(self._housekeeping(memory.Trimmer().maybe_trim))
 
         await self._stop.wait()
         log.info("shutting down")
