@@ -42,6 +42,7 @@ system-deps:
 lint: deps
 	cd gateway_src && ruff check . && ruff format --check .
 	ruff check plugins tests scripts
+	python scripts/role_vars.py
 	bash scripts/collection/lint.sh
 	bash scripts/collection/changelog.sh
 
@@ -77,7 +78,7 @@ bench-gateway: deps
 	$(MAKE) -C gateway_src bench-gateway PYTHON=python
 
 deploy-figures: deps system-deps
-	python tests/molecule/deploy_figures.py
+	python scripts/bench/deploy_figures.py
 
 clean:
 	rm -rf build .pytest_cache gateway_src/wheelhouse/*.whl

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from picoclaw_gateway.agent.loop import AgentLoop
 from picoclaw_gateway.agent.tools import build_registry
 from picoclaw_gateway.channels.base import Channel, IncomingMessage, OnMessage
 from picoclaw_gateway.config import ChannelConfig, ExecConfig, LLMConfig
 from picoclaw_gateway.core import ChatCore
+from picoclaw_gateway.delivery import Journal
+from picoclaw_gateway.delivery.outbox import Outbox
 from picoclaw_gateway.providers.openai_compat import OpenAICompatProvider
 from picoclaw_gateway.router import ChatRouter
 from picoclaw_gateway.sessions import SessionStore
@@ -47,7 +50,9 @@ def make_router(
     provider = OpenAICompatProvider(LLMConfig("openrouter", OPENROUTER_KEY, "m", fake.base_url + "/api/v1"))
     agent = AgentLoop(provider, build_registry(workspace, ExecConfig()), "sys", 5)
     channel = InMemoryChannel()
-    router = ChatRouter(ChatCore(agent, SessionStore(workspace, 50)), idle_timeout_s=0.3)
+    journal = Journal(workspace.parent / f"{workspace.name}-state" / "journal")
+    core = ChatCore(agent, SessionStore(workspace, 50), journal)
+    router = ChatRouter(core, {channel.name: channel}, idle_timeout_s=0.3)
     return router, channel, provider
 
 
@@ -107,3 +112,41 @@ async def test_shutdown_finishes_in_flight_turn(openai_fake: FakeOpenAI, tmp_pat
     await router.shutdown(5)
     assert [t for _, t, _ in channel.sent] == ["done late"]
     await provider.close()
+
+
+class FlakyChannel(InMemoryChannel):
+    """Splits at 10 characters; the send of one chosen part fails once with a transient error."""
+
+    message_limit = 10
+
+    def __init__(self, fail_part: str) -> None:
+        super().__init__()
+        self.fail_part = fail_part
+        self.attempts: list[str] = []
+
+    async def send_chunk(self, chat_id: str, text: str) -> None:
+        self.attempts.append(text)
+        if text == self.fail_part and self.attempts.count(text) == 1:
+            raise ConnectionError("connection reset")  # not a refusal: tried again later
+        await super().send_chunk(chat_id, text)
+
+
+async def test_a_resumed_split_reply_sends_only_the_parts_not_recorded(tmp_path: Path) -> None:
+    reply = "\n".join(f"part {n:04d}" for n in range(5))  # five 9-character parts
+    channel = FlakyChannel(fail_part="part 0003")
+    with Journal(tmp_path / "journal") as journal:
+        received = SimpleNamespace(channel="telegram", chat_id="C", user_id="42", text="hi")
+        entry_id = journal.record(received, "u1")
+        assert entry_id is not None
+        journal.reply_ready(entry_id, reply)
+        journal.mark_part_sent(entry_id, 2)  # a previous run had sent parts 1 and 2, then died
+        entry = journal.get(entry_id)
+        assert entry is not None
+        await Outbox(journal).deliver(entry, channel)
+        assert journal.get(entry_id) is None, "finished"
+    assert [text for _, text, _ in channel.sent] == ["part 0002", "part 0003", "part 0004"]
+    assert channel.attempts == ["part 0002", "part 0003", "part 0003", "part 0004"], (
+        "a failed part is tried again; parts accepted before it are not"
+    )
+    with Journal(tmp_path / "journal") as reopened:
+        assert reopened.unfinished() == [] and reopened.seen("telegram", "u1")

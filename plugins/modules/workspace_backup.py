@@ -15,7 +15,8 @@ short_description: Back up the PicoClaw stack's config and workspace to a timest
 version_added: 0.1.0
 description:
   - Writes a timestamped C(tar.gz) archive of selected directories of a deployed PicoClaw stack
-    (by default its C(config) and C(workspace) directories) and a C(.sha256) file next to it in
+    (by default its C(config), C(workspace) and C(state) directories; C(state) holds the delivery
+    journal of messages not yet answered) and a C(.sha256) file next to it in
     C(sha256sum) format, so the archive can be checked with C(sha256sum -c).
   - The archive is written under a hidden temporary name, read back completely to verify it, and
     only then renamed into place. A failed or interrupted run never leaves a partial archive
@@ -55,8 +56,9 @@ options:
     description:
       - Root directory of the deployed stack. Entries of O(paths) are relative to it, and so are
         the member names in the archive.
+      - The gateway role passes its C(picoclaw_stack_dir) (C(/opt/stacks/picoclaw) by default).
     type: path
-    default: /opt/stacks/picoclaw
+    required: true
   paths:
     description:
       - Directories or files under O(stack_dir) to include.
@@ -64,13 +66,14 @@ options:
         warning; the module fails only if none of them exists.
     type: list
     elements: str
-    default: [config, workspace]
+    default: [config, workspace, state]
   dest:
     description:
       - Directory that receives the archives. Created with mode C(0700) if missing.
       - If it lies inside one of the backed-up O(paths), it is left out of the archive.
+      - The gateway role passes its C(picoclaw_backup_host_dir) (C(/var/backups/picoclaw) by default).
     type: path
-    default: /var/backups/picoclaw
+    required: true
   prefix:
     description:
       - File name prefix of the archives. The full name is O(prefix) followed by a UTC timestamp
@@ -113,6 +116,8 @@ EXAMPLES = r"""
 
 - name: Keep two weeks of nightly workspace-only backups
   picoclaw.stack.workspace_backup:
+    stack_dir: /opt/stacks/picoclaw
+    dest: /var/backups/picoclaw
     paths:
       - workspace
     prefix: nightly-
@@ -184,9 +189,9 @@ from ansible_collections.picoclaw.stack.plugins.module_utils.workspace_archive i
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            stack_dir=dict(type="path", default="/opt/stacks/picoclaw"),
-            paths=dict(type="list", elements="str", default=["config", "workspace"]),
-            dest=dict(type="path", default="/var/backups/picoclaw"),
+            stack_dir=dict(type="path", required=True),
+            paths=dict(type="list", elements="str", default=["config", "workspace", "state"]),
+            dest=dict(type="path", required=True),
             prefix=dict(type="str", default="picoclaw-"),
             retention=dict(type="int", default=7),
             retries=dict(type="int", default=3),

@@ -208,7 +208,7 @@ def main() -> None:
             docker("run", "--detach", "--name", name, *HARDENING, "--network", "host",
                    "--security-opt", f"seccomp={args.seccomp}",
                    "--volume", f"{workdir / 'config'}:/config:ro",
-                   "--volume", f"{name}-ws:/workspace", "--env", f"PICOCLAW_HEALTH_PORT={health_port}",
+                   "--volume", f"{name}-ws:/workspace", "--volume", f"{name}-state:/state", "--env", f"PICOCLAW_HEALTH_PORT={health_port}",
                    "--health-interval", "2s", "--entrypoint", "sh", args.image,
                    "-c", "sleep 3; exec picoclaw gateway")  # fmt: skip
             pids = container_pids(name)
@@ -221,7 +221,7 @@ def main() -> None:
                             if (m := SYSCALL_LINE.match(line))})  # fmt: skip
         finally:
             docker("rm", "--force", "--volumes", name, check=False)
-            docker("volume", "rm", "--force", f"{name}-ws", check=False)
+            docker("volume", "rm", "--force", f"{name}-ws", f"{name}-state", check=False)
             simulator.terminate()
     if args.seccomp != "unconfined":
         denied = denied_by(args.seccomp, names)

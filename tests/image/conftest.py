@@ -237,6 +237,7 @@ def gateway(gateway_image: str, config_dir: Path, timings: dict[str, float]) -> 
         docker(
             "run", "--detach", "--name", name, *HARDENING, "--network", "host",
             "--volume", f"{config_dir}:/config:ro", "--volume", f"{volume}:/workspace",
+            "--volume", f"{name}-state:/state",
             # Health port: host networking shares 127.0.0.1 with other tests, so pick a free one.
             # Interval: the image's 30 s is for production; the probe command itself is unchanged.
             "--env", f"PICOCLAW_HEALTH_PORT={health_port}", "--health-interval", "2s",
@@ -246,4 +247,4 @@ def gateway(gateway_image: str, config_dir: Path, timings: dict[str, float]) -> 
         yield RunningGateway(container=name, image=gateway_image, health_port=health_port, started_at=start)
     finally:
         docker("rm", "--force", "--volumes", name, check=False)
-        docker("volume", "rm", "--force", volume, check=False)
+        docker("volume", "rm", "--force", volume, f"{name}-state", check=False)

@@ -51,7 +51,7 @@ def _start(name: str, image: str, config: Path, seccomp: str) -> str:
     docker("volume", "create", volume)
     docker(
         "run", "--detach", "--name", name, *HARDENING, "--network", "host", "--security-opt", seccomp,
-        "--volume", f"{config}:/config:ro", "--volume", f"{volume}:/workspace",
+        "--volume", f"{config}:/config:ro", "--volume", f"{volume}:/workspace", "--volume", f"{name}-state:/state",
         "--env", f"PICOCLAW_HEALTH_PORT={_free_port()}", "--health-interval", "2s", image,
     )  # fmt: skip
     return name
@@ -59,7 +59,7 @@ def _start(name: str, image: str, config: Path, seccomp: str) -> str:
 
 def _remove(name: str) -> None:
     docker("rm", "--force", "--volumes", name, check=False)
-    docker("volume", "rm", "--force", f"{name}-workspace", check=False)
+    docker("volume", "rm", "--force", f"{name}-workspace", f"{name}-state", check=False)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from picoclaw_gateway import lean_imports
@@ -20,14 +21,45 @@ from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
 
 if TYPE_CHECKING:
     from picoclaw_gateway.channels.base import Channel
+    from picoclaw_gateway.delivery import Journal
     from picoclaw_gateway.router import ChatRouter
 
 lean_imports.apply()
 
 log = logging.getLogger("picoclaw")
 
-SHUTDOWN_GRACE_S = 10.0
+# SIGTERM to exit: Docker's stop timeout is 10 s (then SIGKILL); a second is left for the exit itself.
+SHUTDOWN_GRACE_S = 9.0
+CLOSE_RESERVE_S = 1.5  # of the grace: closing connections after the chats have stopped
+CHANNEL_STOP_S = 2.0
 HOUSEKEEPING_INTERVAL_S = 5.0  # memory.Trimmer decides whether a trim is due
+
+
+def default_state_dir(workspace: str | Path) -> Path:
+    """A sibling of the workspace named `state` (/workspace -> /state): outside the tools' reach."""
+    return Path(workspace).absolute().parent / "state"
+
+
+def _state_dir(state_dir: str | None, workspace: Path) -> Path | int:
+    """The gateway's own state folder (the delivery journal), created 0700; never in the workspace."""
+    path = Path(state_dir) if state_dir else default_state_dir(workspace)
+    if path.resolve().is_relative_to(workspace.resolve()):
+        print(
+            f"picoclaw: state directory {path} is inside the workspace {workspace}, where the tools "
+            "could read and change it (fix: pass --state-dir or PICOCLAW_STATE_DIR outside the workspace)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        print(
+            f"picoclaw: state directory {path} is not usable: {exc.strerror} "
+            "(fix: mount a writable folder there or pass --state-dir)",
+            file=sys.stderr,
+        )
+        return 2
+    return path
 
 
 def _load(config_path: str, workspace: str, health_port: int) -> GatewayConfig | int:
@@ -57,14 +89,31 @@ def _load(config_path: str, workspace: str, health_port: int) -> GatewayConfig |
 
 
 class Gateway:
-    def __init__(self, config: GatewayConfig) -> None:
+    def __init__(self, config: GatewayConfig, state_dir: Path) -> None:
         self.config = config
+        self.state_dir = state_dir
         self._stop = asyncio.Event()
 
     def request_stop(self) -> None:
         self._stop.set()
 
     async def run(self) -> int:
+        from picoclaw_gateway.delivery import Journal, JournalError
+        from picoclaw_gateway.logging_setup import SecretMaskingFilter
+
+        # Before anything can receive a message: what a previous run accepted is resumed from it.
+        try:
+            redact = SecretMaskingFilter(self.config.secrets()).mask  # the journal holds texts and replies
+            journal = Journal(self.state_dir / "journal", redact=redact)
+        except JournalError as exc:
+            log.error("%s", exc)
+            return 2
+        try:
+            return await self._run(journal)
+        finally:
+            journal.close()
+
+    async def _run(self, journal: Journal) -> int:
         from picoclaw_gateway import memory
         from picoclaw_gateway.agent.loop import AgentLoop
         from picoclaw_gateway.channels import create_channel
@@ -140,7 +189,10 @@ class Gateway:
             cfg.agent.history_max_chars,
             cfg.agent.history_message_max_chars,
         )
-        router = ChatRouter(ChatCore(agent, sessions))
+        router = ChatRouter(ChatCore(agent, sessions, journal), channels)
+        resumed = router.resume()  # before the channels start: ahead of anything new in each chat
+        if resumed:
+            log.info("resuming %d unfinished messages from the delivery journal", resumed)
         channel_tasks = [
             asyncio.create_task(self._supervise(channel, router), name=f"channel-{name}")
             for name, channel in channels.items()
@@ -156,13 +208,16 @@ class Gateway:
         housekeeping = asyncio.create_task(self._housekeeping(memory.Trimmer().maybe_trim))
 
         await self._stop.wait()
-        log.info("shutting down")
+        deadline = loop.time() + SHUTDOWN_GRACE_S
+        log.info("shutting down: no new messages; finishing queued ones for up to %.0f s", SHUTDOWN_GRACE_S)
+        # Intake first, so nothing is acknowledged to a platform that was not recorded.
         for channel in channels.values():
-            await channel.stop()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(channel.stop(), CHANNEL_STOP_S)
         for task in (*channel_tasks, housekeeping):
             task.cancel()
         await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
-        await router.shutdown(SHUTDOWN_GRACE_S)
+        await router.shutdown(max(0.0, deadline - loop.time() - CLOSE_RESERVE_S))
         for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):
             with contextlib.suppress(Exception):
                 await closer()
@@ -197,13 +252,16 @@ def _harden() -> None:
         log.warning("could not make the gateway non-dumpable: %s", exc)
 
 
-def run_gateway(config_path: str, workspace: str, health_port: int) -> int:
+def run_gateway(config_path: str, workspace: str, health_port: int, state_dir: str | None = None) -> int:
     _harden()
     loaded = _load(config_path, workspace, health_port)
     if isinstance(loaded, int):
         return loaded
+    state = _state_dir(state_dir, loaded.workspace)
+    if isinstance(state, int):
+        return state
     try:
-        return asyncio.run(Gateway(loaded).run())
+        return asyncio.run(Gateway(loaded, state).run())
     except KeyboardInterrupt:
         return 0
 

@@ -17,7 +17,7 @@ EXIT_INTERNAL = 1
 EXIT_INVALID = 2
 
 
-def _say(stream: TextIO, line: str) -> None:
+def say(stream: TextIO, line: str) -> None:
     # Paths may hold undecodable bytes and the terminal may not be UTF-8: never crash on output.
     try:
         stream.write(line + "\n")
@@ -46,18 +46,18 @@ def run(path: str) -> int:
         shown = path.encode("ascii", "backslashreplace").decode("ascii")
         if not result.valid:
             for problem in result.errors:
-                _say(sys.stderr, f"error: {problem}")
+                say(sys.stderr, f"error: {problem}")
             for problem in result.warnings:
-                _say(sys.stderr, f"warning: {problem}")
+                say(sys.stderr, f"warning: {problem}")
             count = len(result.errors)
-            _say(sys.stderr, f"{shown}: INVALID ({count} error{'s' if count != 1 else ''})")
+            say(sys.stderr, f"{shown}: INVALID ({count} error{'s' if count != 1 else ''})")
             return EXIT_INVALID
-        _say(sys.stdout, f"{shown}: OK (dialect: {result.dialect})")
+        say(sys.stdout, f"{shown}: OK (dialect: {result.dialect})")
         for line in summary(result):
-            _say(sys.stdout, line)
+            say(sys.stdout, line)
         for problem in result.warnings:
-            _say(sys.stdout, f"warning: {problem}")
+            say(sys.stdout, f"warning: {problem}")
         return EXIT_OK
     except Exception as exc:  # last resort: a bug here must still not dump a traceback or a secret
-        _say(sys.stderr, f"check-config: internal error ({type(exc).__name__}); please report it")
+        say(sys.stderr, f"check-config: internal error ({type(exc).__name__}); please report it")
         return EXIT_INTERNAL

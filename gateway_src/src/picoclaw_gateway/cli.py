@@ -1,4 +1,4 @@
-"""`picoclaw` command line: gateway, agent, sandbox, check-config, healthcheck.
+"""`picoclaw` command line: gateway, agent, sandbox, check-config, doctor, healthcheck.
 
 Each subcommand lives in its own module and is imported only when chosen, so
 `picoclaw healthcheck` (run by Docker every few seconds) stays cheap.
@@ -31,6 +31,16 @@ def _health_port(value: str) -> int:
     return port
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"timeout must be a number of seconds, got {value!r}") from None
+    if not 0.1 <= seconds <= 300:
+        raise argparse.ArgumentTypeError(f"timeout must be 0.1-300 seconds, got {value}")
+    return seconds
+
+
 def build_parser() -> argparse.ArgumentParser:
     import argparse
 
@@ -57,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     gateway = sub.add_parser("gateway", help="run the long-lived gateway")
     runtime_options(gateway)
     health_option(gateway)
+    gateway.add_argument(
+        "--state-dir",
+        default=os.environ.get("PICOCLAW_STATE_DIR") or None,
+        help="the gateway's own state (delivery journal), outside the workspace; default: a sibling "
+        "of the workspace named state (/workspace -> /state)",
+    )
 
     agent = sub.add_parser("agent", help="run the agent once and print the answer")
     runtime_options(agent)
@@ -74,6 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="validate a config file (exit 2 when invalid)")
     check.add_argument("path")
+
+    doctor = sub.add_parser(
+        "doctor",
+        help="validate the config, then ask the LLM provider and the chat platforms whether the key, "
+        "model and tokens are good (no tokens spent); exit 0 ok, 1 a check failed, 2 invalid config",
+    )
+    doctor.add_argument("--config", default=os.environ.get("PICOCLAW_CONFIG", DEFAULT_CONFIG))
+    doctor.add_argument("--json", action="store_true", help="print one JSON document instead of lines")
+    doctor.add_argument(
+        "--timeout", type=_seconds, default=10.0, help="seconds each request may take (default 10)"
+    )
 
     health = sub.add_parser("healthcheck", help="exit 0 only when every channel is connected (GET /ready)")
     health_option(health)
@@ -96,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         from picoclaw_gateway.check_config import run as run_check
 
         return run_check(args.path)
+    if args.command == "doctor":
+        from picoclaw_gateway.doctor import run as run_doctor
+
+        return run_doctor(args.config, as_json=args.json, deadline_s=args.timeout)
     if args.command == "healthcheck":
         from picoclaw_gateway.health import run_healthcheck
 
@@ -108,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_agent_once(args.config, args.workspace, args.message)
     from picoclaw_gateway.app import run_gateway
 
-    return run_gateway(args.config, args.workspace, args.health_port)
+    return run_gateway(args.config, args.workspace, args.health_port, args.state_dir)
 
 
 if __name__ == "__main__":

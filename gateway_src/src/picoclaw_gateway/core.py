@@ -1,7 +1,12 @@
-"""What one chat message does: a command (/reset, /help, /start) or an agent turn.
+"""What one journaled chat message does: a command (/reset, /help, /start) or an agent turn.
 
-The small wiring between a channel, the agent and the chat's stored history; the router
-(`router.py`) decides when a message's turn comes.
+Every message arrives here as a journal entry and leaves with exactly one outcome, in this order:
+the answer is computed (the LLM, or the command's text), staged in the journal (`reply_ready`, or
+`mark_failed` with a plain notice when the turn failed), only then appended to the chat's history,
+and then sent by the outbox, which records what the platform accepted. Staging before the history
+append means a crash in between re-sends the staged reply without the turn in the history; the
+other order could put the turn in the history twice and produce a second, different reply.
+The router (`router.py`) decides when a message's turn comes.
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ import asyncio
 import logging
 
 from picoclaw_gateway.agent.loop import AgentLoop
-from picoclaw_gateway.channels.base import IncomingMessage
-from picoclaw_gateway.sessions import SessionStore
+from picoclaw_gateway.channels.base import Channel
+from picoclaw_gateway.delivery.entry import Entry
+from picoclaw_gateway.delivery.journal import Journal
+from picoclaw_gateway.delivery.outbox import Outbox
+from picoclaw_gateway.sessions import Message, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +30,8 @@ HELP_TEXT = (
     "/help - show this help"
 )
 GREETING = "Hello! I am your PicoClaw assistant. Ask me anything. /help lists the commands."
+RESET_REPLY = "History cleared. Let's start fresh."
+FAILED_NOTICE = "Sorry, something went wrong while handling that message."
 
 
 def command_of(text: str) -> str | None:
@@ -32,45 +42,68 @@ def command_of(text: str) -> str | None:
 
 
 class ChatCore:
-    def __init__(self, agent: AgentLoop, sessions: SessionStore, max_concurrent_turns: int = 4) -> None:
+    def __init__(
+        self, agent: AgentLoop, sessions: SessionStore, journal: Journal, max_concurrent_turns: int = 4
+    ) -> None:
         self.agent = agent
         self.sessions = sessions
+        self.journal = journal
+        self.outbox = Outbox(journal)
         # Bounds memory and CPU: at most this many LLM turns in flight across all chats.
         self._turns = asyncio.Semaphore(max_concurrent_turns)
 
     def load_history(self, channel: str, chat_id: str) -> list[dict]:
         return self.sessions.load(channel, chat_id)
 
-    async def handle(self, message: IncomingMessage, history: list[dict] | None) -> list[dict] | None:
-        """Answer `message`; returns the chat's history after it. `history` None: not in memory,
-        loaded from disk once this turn may run (so chats waiting for a turn hold none)."""
-        command = command_of(message.text)
-        key = (message.channel.name, message.chat_id)
-        if command == "reset":
-            self.sessions.reset(*key)
-            await self.reply(message, "History cleared. Let's start fresh.")
-            return []
-        if command == "help":
-            await self.reply(message, HELP_TEXT)
-            return history
-        if command == "start":
-            await self.reply(message, GREETING)
-            return history
-        async with self._turns, message.channel.typing(message.chat_id):
-            if history is None:
-                history = self.load_history(*key)
-            before = len(history)
-            result = await self.agent.run_turn(history, message.text)
-        if len(history) < before:  # the agent dropped old turns (context too long): on disk too
-            self.sessions.replace(*key, history + result.new_messages)
-        elif result.new_messages:
-            self.sessions.append(*key, result.new_messages)
-        history = self.sessions.bound(history + result.new_messages)
-        await self.reply(message, result.reply)
+    async def process(self, entry: Entry, channel: Channel, history: list[dict] | None) -> list[dict] | None:
+        """Bring `entry` to its outcome (compute it if needed, then send it); returns the history after.
+        `history` None: not in memory; read from disk only once a turn may run (inside the turn
+        slot, so chats waiting for a slot hold none), never for a command or a staged outcome."""
+        if entry.state == "received":
+            history = await self._compute(entry, channel, history)
+        await self.outbox.deliver(entry, channel)
         return history
 
-    async def reply(self, message: IncomingMessage, text: str) -> None:
+    async def _compute(self, entry: Entry, channel: Channel, history: list[dict]) -> list[dict]:
+        """Stage the entry's outcome in the journal (reply or notice); returns the history after."""
+        command = command_of(entry.text)
+        key = (entry.channel, entry.chat_id)
+        if command == "reset":
+            self.sessions.reset(*key)
+            self.journal.reply_ready(entry.id, RESET_REPLY)
+            return []
+        if command in ("help", "start"):
+            self.journal.reply_ready(entry.id, HELP_TEXT if command == "help" else GREETING)
+            return history
         try:
-            await message.channel.send(message.chat_id, text)
+            async with self._turns, channel.typing(entry.chat_id):
+                if history is None:
+                    history = self.load_history(*key)
+                before = len(history)
+                result = await self.agent.run_turn(history, entry.text)
         except Exception:
-            log.exception("could not send a reply to chat %s:%s", message.channel.name, message.chat_id)
+            log.exception("failed to handle a message in chat %s:%s", *key)
+            self.journal.mark_failed(entry.id, FAILED_NOTICE)
+            return None  # reread from disk: a failed turn may have left it half-changed
+        # The agent dropped old turns in place (context too long): the stored history drops them too.
+        trimmed = len(history) < before
+        if not result.new_messages:  # the turn failed (LLM unreachable, key refused): its text says why
+            self.journal.mark_failed(entry.id, result.reply)
+        else:
+            self.journal.reply_ready(entry.id, result.reply)
+        # Only after the outcome is staged (see the module docstring).
+        if not self._store(key, history, result.new_messages, trimmed):
+            return None
+        return self.sessions.bound(history + result.new_messages)
+
+    def _store(self, key: tuple[str, str], history: list[Message], new: list[Message], trimmed: bool) -> bool:
+        """Write the turn to the chat's stored history; False if that failed (logged)."""
+        try:
+            if trimmed:
+                self.sessions.replace(*key, history + new)
+            elif new:
+                self.sessions.append(*key, new)
+        except OSError as exc:  # the outcome is staged: the user still gets it, the history misses the turn
+            log.error("could not write the history of chat %s:%s: %s", *key, exc.strerror)
+            return False
+        return True

@@ -10,8 +10,10 @@ import argparse
 import asyncio
 
 from tests.fakes._server import RunningServer, serve_forever
+from tests.fakes.anthropic_api import DEFAULT_MODELS as ANTHROPIC_MODELS
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.openai_api import DEFAULT_MODELS as OPENAI_MODELS
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
@@ -29,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
         "--token", action="append", required=True, help="Telegram bot token to accept (repeatable)"
     )
     sim.add_argument("--api-key", default=None, help="LLM key the fakes require (default: any)")
+    sim.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        help="a model id the LLM fakes list (GET .../models) besides their defaults (repeatable)",
+    )
     sim.add_argument("--discord-port", type=int, default=None)
     sim.add_argument("--discord-token", default=None, help="Discord bot token to accept")
     sim.add_argument("--slack-port", type=int, default=None)
@@ -40,10 +48,11 @@ def _parser() -> argparse.ArgumentParser:
 def main() -> None:
     parser = _parser()
     args = parser.parse_args()
+    openai_models, anthropic_models = (*OPENAI_MODELS, *args.model), (*ANTHROPIC_MODELS, *args.model)
     servers = [
         RunningServer(FakeTelegram(args.token).app, args.host, args.telegram_port),
-        RunningServer(FakeOpenAI(api_key=args.api_key).app, args.host, args.openai_port),
-        RunningServer(FakeAnthropic(api_key=args.api_key).app, args.host, args.anthropic_port),
+        RunningServer(FakeOpenAI(args.api_key, openai_models).app, args.host, args.openai_port),
+        RunningServer(FakeAnthropic(args.api_key, anthropic_models).app, args.host, args.anthropic_port),
     ]
     if args.discord_port is not None:
         if not args.discord_token:

@@ -1,9 +1,12 @@
-"""Fake Anthropic Messages API: POST /v1/messages with the shared LLM script.
+"""Fake Anthropic Messages API: POST /v1/messages with the shared LLM script, and the Models API
+(GET /v1/models/{id} -> the model or 404 not_found_error; GET /v1/models -> the list in `models`).
 
 Checks `x-api-key` (when an expected key is set) and `anthropic-version` like the real API and
 answers real-shaped messages (text and tool_use blocks, stop_reason, usage) or errors
 (401 authentication_error, 429 rate_limit_error, 529 overloaded_error, 500 api_error).
-Control over HTTP is the same as the OpenAI fake (/_control/script, /_control/requests, ...).
+Every request is counted by kind in `script.counts` ("chat" for messages, the only ones that cost
+tokens; "models"). Control over HTTP is the same as the OpenAI fake (/_control/script,
+/_control/requests, /_control/counts, ...).
 Standalone: python -m tests.fakes.anthropic_api --port N [--api-key KEY]
 """
 
@@ -52,20 +55,69 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return web.json_response(body, status=status, headers=headers or {})
 
 
+DEFAULT_MODELS = ("claude-test", "claude-test-2")
+
+
 class FakeAnthropic(FakeServer):
-    def __init__(self, api_key: str | None = None) -> None:
+    def __init__(self, api_key: str | None = None, models: tuple[str, ...] = DEFAULT_MODELS) -> None:
         self.api_key = api_key
+        self.models = models
         self.script = LLMScript()
         self.app = web.Application()
         self.app[FAKE_NAME] = "anthropic"
         self.app.router.add_post("/v1/messages", self._messages)
+        self.app.router.add_get("/v1/models", self._list_models)
+        self.app.router.add_get("/v1/models/{model_id}", self._get_model)
         add_control_routes(self.app, self.script)
         self.server = RunningServer(self.app)
 
     def reset(self) -> None:
         self.script.reset()
 
+    def _auth_error(self, request: web.Request) -> web.Response | None:
+        """The API's own order: a missing or wrong key is refused before anything else is looked at."""
+        if "x-api-key" not in request.headers:
+            return _error(401, "x-api-key header is required")
+        if self.api_key is not None and request.headers["x-api-key"] != self.api_key:
+            return _error(401, "invalid x-api-key")
+        if "anthropic-version" not in request.headers:
+            return _error(400, "anthropic-version: header is required")
+        return None
+
+    @staticmethod
+    def _model(model_id: str) -> dict[str, Any]:
+        return {
+            "type": "model",
+            "id": model_id,
+            "display_name": model_id.replace("-", " ").title(),
+            "created_at": "2025-01-01T00:00:00Z",
+        }
+
+    async def _get_model(self, request: web.Request) -> web.Response:
+        self.script.counts["models"] += 1
+        if (refused := self._auth_error(request)) is not None:
+            return refused
+        model_id = request.match_info["model_id"]
+        if model_id not in self.models:
+            return _error(404, f"model: {model_id}")
+        return web.json_response(self._model(model_id))
+
+    async def _list_models(self, request: web.Request) -> web.Response:
+        self.script.counts["models"] += 1
+        if (refused := self._auth_error(request)) is not None:
+            return refused
+        data = [self._model(m) for m in self.models]
+        return web.json_response(
+            {
+                "data": data,
+                "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            }
+        )
+
     async def _messages(self, request: web.Request) -> web.StreamResponse:
+        self.script.counts["chat"] += 1
         try:
             body = await request.json()
         except json.JSONDecodeError:
@@ -76,12 +128,8 @@ class FakeAnthropic(FakeServer):
             request.path, {k.lower(): v for k, v in request.headers.items()}, body, user_text
         )
         await self.script.record(recorded)
-        if "x-api-key" not in request.headers:
-            return _error(401, "x-api-key header is required")
-        if self.api_key is not None and request.headers["x-api-key"] != self.api_key:
-            return _error(401, "invalid x-api-key")
-        if "anthropic-version" not in request.headers:
-            return _error(400, "anthropic-version: header is required")
+        if (refused := self._auth_error(request)) is not None:
+            return refused
         if not body.get("model") or not messages or not isinstance(body.get("max_tokens"), int):
             return _error(400, "model, messages and max_tokens are required")
         reply = self.script.take(user_text, recorded)
@@ -127,8 +175,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=None, help="answer 401 unless `x-api-key: KEY`")
+    parser.add_argument("--model", action="append", default=[], help="also list this model (repeatable)")
     args = parser.parse_args()
-    fake = FakeAnthropic(api_key=args.api_key)
+    fake = FakeAnthropic(args.api_key, (*DEFAULT_MODELS, *args.model))
     asyncio.run(serve_forever([RunningServer(fake.app, args.host, args.port)]))
 
 

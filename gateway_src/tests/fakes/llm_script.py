@@ -9,7 +9,9 @@ With no matching rule the fake answers deterministically: "echo: <last user text
 from __future__ import annotations
 
 import asyncio
+import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +113,11 @@ class LLMScript:
         self.requests: list[RecordedRequest] = []
         # Default answer when no rule matches (None: echo); gets the request being answered.
         self.responder: Callable[[RecordedRequest], Reply] | None = None
+        # Requests by kind ("chat": completions/messages, the ones that cost tokens; "models", "key"),
+        # counted on arrival whatever the answer, so a test can prove none were spent.
+        self.counts: Counter[str] = Counter()
+        # The default echo answers after a delay drawn from this range (seconds): a busy LLM.
+        self.echo_delay_s: tuple[float, float] = (0.0, 0.0)
         self._changed = asyncio.Condition()
 
     def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
@@ -122,6 +129,7 @@ class LLMScript:
     def reset(self) -> None:
         self.rules.clear()
         self.requests.clear()
+        self.counts.clear()
 
     def take(self, last_user_text: str, request: RecordedRequest | None = None) -> Reply:
         for rule in self.rules:
@@ -134,7 +142,8 @@ class LLMScript:
             return rule.reply
         if self.responder is not None and request is not None:
             return self.responder(request)
-        return text(f"echo: {last_user_text}")
+        low, high = self.echo_delay_s
+        return text(f"echo: {last_user_text}", delay_s=random.uniform(low, high) if high else 0.0)
 
     async def record(self, request: RecordedRequest) -> None:
         async with self._changed:
@@ -149,7 +158,8 @@ class LLMScript:
 
 
 def add_control_routes(app: web.Application, script: LLMScript) -> None:
-    """HTTP control for tests outside this process (e.g. the molecule test host)."""
+    """HTTP control for tests outside this process (e.g. the molecule test host). GET /_control/counts
+    answers the requests by kind, e.g. {"chat": 0, "models": 1, "key": 1}."""
 
     async def add_rules(request: web.Request) -> web.Response:
         data = await request.json()
@@ -168,7 +178,11 @@ def add_control_routes(app: web.Application, script: LLMScript) -> None:
         script.reset()
         return web.json_response({"ok": True})
 
+    async def counts(_request: web.Request) -> web.Response:
+        return web.json_response({"chat": 0, **script.counts})
+
     app.router.add_post("/_control/script", add_rules)
+    app.router.add_get("/_control/counts", counts)
     app.router.add_post("/_control/clear_script", clear_rules)
     app.router.add_get("/_control/requests", list_requests)
     app.router.add_post("/_control/reset", reset)

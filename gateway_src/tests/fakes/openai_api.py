@@ -1,8 +1,12 @@
 """Fake OpenAI-compatible chat completions server (OpenAI and OpenRouter dialects).
 
 Routes: POST /api/v1/chat/completions and /v1/chat/completions (also `stream: true` as SSE),
-GET .../models. Control over HTTP: POST /_control/script (a rule or list of rules, see
-llm_script.rule_from_json), POST /_control/clear_script, GET /_control/requests, POST /_control/reset.
+GET .../models (the ids in `models`; OpenRouter's /api/v1/models is public, OpenAI's /v1/models needs
+the key; `models = None` answers 404 like servers without a model list), GET /api/v1/key (OpenRouter's
+key info: 401 for a wrong key). Every request is counted by kind in `script.counts` ("chat" for
+completions, the only ones that cost tokens). Control over HTTP: POST /_control/script (a rule or list
+of rules, see llm_script.rule_from_json), POST /_control/clear_script, GET /_control/requests,
+GET /_control/counts, POST /_control/reset.
 Standalone: python -m tests.fakes.openai_api --port N [--api-key KEY]
 """
 
@@ -59,27 +63,67 @@ def _tool_calls_json(reply: Reply) -> list[dict[str, Any]]:
     ]
 
 
-class FakeOpenAI(FakeServer):
-    """In-process handle: `script` to steer replies, `script.requests` to inspect what was asked."""
+DEFAULT_MODELS = ("test/model", "gpt-test")
 
-    def __init__(self, api_key: str | None = None) -> None:
+
+def _unauthorized() -> web.Response:
+    return web.json_response({"error": {"message": "Incorrect API key provided", "code": 401}}, status=401)
+
+
+class FakeOpenAI(FakeServer):
+    """In-process handle: `script` to steer replies, `script.requests` to inspect what was asked,
+    `script.counts` for how many requests of each kind came."""
+
+    def __init__(self, api_key: str | None = None, models: tuple[str, ...] | None = DEFAULT_MODELS) -> None:
         self.api_key = api_key
+        self.models = models
+        self.key_limit_remaining: float | None = None  # OpenRouter key info: None = no limit
         self.script = LLMScript()
         self.app = web.Application()
         self.app[FAKE_NAME] = "openai"
         for prefix in ("/api/v1", "/v1"):
             self.app.router.add_post(f"{prefix}/chat/completions", self._completions)
             self.app.router.add_get(f"{prefix}/models", self._models)
+        self.app.router.add_get("/api/v1/key", self._key)
         add_control_routes(self.app, self.script)
         self.server = RunningServer(self.app)
 
     def reset(self) -> None:
         self.script.reset()
 
-    async def _models(self, _request: web.Request) -> web.Response:
-        return web.json_response({"object": "list", "data": [{"id": "test/model", "object": "model"}]})
+    def _key_ok(self, request: web.Request) -> bool:
+        return self.api_key is None or request.headers.get("Authorization") == f"Bearer {self.api_key}"
+
+    async def _models(self, request: web.Request) -> web.Response:
+        self.script.counts["models"] += 1
+        if self.models is None:
+            return web.Response(status=404, text="404 page not found")
+        # OpenAI lists models per key; OpenRouter's list is public.
+        if request.path.startswith("/v1/") and not self._key_ok(request):
+            return _unauthorized()
+        data = [{"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"} for m in self.models]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _key(self, request: web.Request) -> web.Response:
+        """OpenRouter's GET /api/v1/key: the calling key's label, limits and usage."""
+        self.script.counts["key"] += 1
+        if not self._key_ok(request):
+            body = {"error": {"message": "No auth credentials found", "code": 401}}
+            return web.json_response(body, status=401)
+        limit = None if self.key_limit_remaining is None else 5.0
+        data = {
+            "label": "sk-or-v1-012...def",
+            "limit": limit,
+            "limit_remaining": self.key_limit_remaining,
+            "usage": 0.0,
+            "is_free_tier": False,
+            "is_provisioning_key": False,
+            "rate_limit": {"requests": 50, "interval": "10s"},
+        }
+        return web.json_response({"data": data})
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
+        self.script.counts["chat"] += 1
         try:
             body = await request.json()
         except json.JSONDecodeError:
@@ -90,10 +134,8 @@ class FakeOpenAI(FakeServer):
             request.path, {k.lower(): v for k, v in request.headers.items()}, body, user_text
         )
         await self.script.record(recorded)
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return web.json_response(
-                {"error": {"message": "Incorrect API key provided", "code": 401}}, status=401
-            )
+        if not self._key_ok(request):
+            return _unauthorized()
         if not body.get("model") or not isinstance(messages, list) or not messages:
             return web.json_response(
                 {"error": {"message": "model and messages are required", "code": 400}}, 400
@@ -159,8 +201,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=None, help="answer 401 unless `Authorization: Bearer KEY`")
+    parser.add_argument("--model", action="append", default=[], help="also list this model (repeatable)")
     args = parser.parse_args()
-    fake = FakeOpenAI(api_key=args.api_key)
+    fake = FakeOpenAI(args.api_key, (*DEFAULT_MODELS, *args.model))
     asyncio.run(serve_forever([RunningServer(fake.app, args.host, args.port)]))
 
 

@@ -8,7 +8,8 @@ Delivery contract of `Channel.run(on_message)`:
   no acknowledgement: there, receipt is the call of `on_message`.
 - If `on_message` raises, the message is not acknowledged: Telegram fetches it again after a
   backoff, Slack redelivers the envelope. So a durable `on_message` (a journal) makes intake
-  at-least-once.
+  at-least-once; `IncomingMessage.delivery_id` (Telegram update_id, Slack event id, Discord message
+  id) lets it recognize a redelivery.
 - What cannot become a message (a stranger, a bot, an update the library cannot decode) is
   acknowledged and skipped; it never blocks the messages behind it. Strangers are checked on the
   raw sender id before any expensive decoding.
@@ -44,6 +45,7 @@ class IncomingMessage:
     chat_id: str
     user_id: str
     text: str
+    delivery_id: str | None = None  # the platform's id of this delivery: the same on a redelivery
 
 
 OnMessage = Callable[[IncomingMessage], Awaitable[None]]
@@ -121,14 +123,20 @@ class Channel(abc.ABC):
         )
         return False
 
-    async def accept(self, on_message: OnMessage, chat_id: str, user_id: str, text: str) -> None:
+    async def accept(
+        self, on_message: OnMessage, chat_id: str, user_id: str, text: str, delivery_id: str | None = None
+    ) -> None:
         """Hand an admitted sender's message over; a message without text gets a short notice."""
         if not text:
             # In the background: a notice is not a message, it must not hold up the acknowledgement.
-            self.spawn(self._send_quietly(chat_id, NON_TEXT_REPLY))
+            self.notify(chat_id, NON_TEXT_REPLY)
             return
         async with self._intake:
-            await on_message(IncomingMessage(channel=self, chat_id=chat_id, user_id=user_id, text=text))
+            await on_message(IncomingMessage(self, chat_id, user_id, text, delivery_id))
+
+    def notify(self, chat_id: str, text: str) -> None:
+        """Send a notice in the background, best effort (never holds up intake)."""
+        self.spawn(self._send_quietly(chat_id, text))
 
     def spawn(self, coro: Awaitable[None]) -> None:
         """Run a side job that close() cancels if it is still running."""
@@ -147,10 +155,29 @@ class Channel(abc.ABC):
         """The platform messages a reply becomes, in order."""
         return split_text(text, self.message_limit)
 
-    async def send(self, chat_id: str, text: str) -> None:
-        """Send a reply (split to the platform limit, in order), retrying what is transient."""
-        for chunk in self.chunks(text) or [EMPTY_REPLY]:
+    def parts(self, text: str) -> list[str]:
+        """What send() sends, in order. Deterministic: a resumed send skips parts by their index."""
+        return self.chunks(text) or [EMPTY_REPLY]
+
+    async def send(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        skip_parts: int = 0,
+        on_part_sent: Callable[[int], None] | None = None,
+    ) -> None:
+        """Send a reply (split to the platform limit, in order), retrying what is transient.
+
+        `skip_parts`: the first parts were accepted before (a resumed send). `on_part_sent(n)` is
+        called as soon as the platform accepted part n (1-based), so the caller can record it.
+        """
+        for index, chunk in enumerate(self.parts(text)):
+            if index < skip_parts:
+                continue
             await self.with_retries("send", lambda chunk=chunk: self.send_chunk(chat_id, chunk))
+            if on_part_sent is not None:
+                on_part_sent(index + 1)
 
     @abc.abstractmethod
     async def send_chunk(self, chat_id: str, text: str) -> None:
@@ -159,6 +186,11 @@ class Channel(abc.ABC):
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying after `exc` (a 429's retry_after, a 5xx's backoff), or None."""
         return None
+
+    def rejected(self, exc: Exception) -> bool:
+        """The platform refused this send for good (chat gone, bot blocked, bad request): trying
+        again cannot help. Anything else is treated as transient and tried again later."""
+        return False
 
     async def with_retries(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         """Bounded attempts; every wait the platform asks for (429 retry_after) is honoured."""

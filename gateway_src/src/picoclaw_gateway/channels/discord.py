@@ -46,6 +46,9 @@ TYPING_INTERVAL_S = 8.0  # the indicator lasts ~10 s
 TYPING_TIMEOUT_S = 10.0
 # Parsed even if broken: without them the session itself is not usable (reconnecting is the fix).
 UNGUARDED_EVENTS = frozenset({"READY", "RESUMED"})
+# Connection errors (also "not connected" while discord.py reconnects) and 5xx: retried.
+TRANSIENT = (discord.DiscordServerError, aiohttp.ClientConnectionError, OSError, TimeoutError)
+NOT_TAKEN_NOTICE = "Sorry, I could not store your last message (a problem on my side). Please send it again."
 
 
 def strip_mention(text: str, bot_id: int) -> str:
@@ -189,28 +192,34 @@ class DiscordChannel(Channel):
             return
         mentioned = any(user.id == client.user.id for user in message.mentions)
         text = strip_mention(message.content, client.user.id) if mentioned else message.content.strip()
+        chat_id = str(message.channel.id)
         try:
-            await self.accept(self._on_message, str(message.channel.id), str(message.author.id), text)
+            await self.accept(self._on_message, chat_id, str(message.author.id), text, str(message.id))
         except Exception:
-            # Nothing to acknowledge on Discord: the message is lost, say so loudly.
+            # Nothing to acknowledge on Discord and no redelivery: tell the sender, say so loudly.
             log.exception("could not take discord message id=%s", message.id)
+            self.notify(chat_id, NOT_TAKEN_NOTICE)
 
     def _messageable(self, chat_id: str) -> discord.PartialMessageable:
         if self._client is None:
-            raise RuntimeError("discord channel is not connected")
+            raise ConnectionError("discord channel is not connected")  # transient: retried
         return self._client.get_partial_messageable(int(chat_id))
 
     async def send_chunk(self, chat_id: str, text: str) -> None:
         await self._messageable(chat_id).send(text)  # discord.py waits out 429s itself
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
-        if isinstance(exc, discord.DiscordServerError | aiohttp.ClientConnectionError | TimeoutError):
+        if isinstance(exc, TRANSIENT):
             return backoff(attempt)  # discord.py retries 500/502/504 a few times, never 503
         if isinstance(exc, discord.HTTPException) and exc.status == 429:
             # A 429 discord.py did not take as Discord's (no Via header: Cloudflare in front).
             retry_after = _snowflake(exc.response.headers.get("Retry-After"))
             return float(retry_after) if retry_after is not None else backoff(attempt)
         return None
+
+    def rejected(self, exc: Exception) -> bool:
+        # 400 (bad request), 403 (no access to the channel), 404 (channel gone): never accepted later.
+        return isinstance(exc, discord.HTTPException) and exc.status in (400, 403, 404)
 
     async def send_typing(self, chat_id: str) -> float | None:
         if self._client is None:

@@ -44,6 +44,7 @@ RETRY_DELAY_S = 5.0
 THREAD_SEPARATOR = ":"
 # Plain messages, messages with a file (their text is answered) and "also send to channel" replies.
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+AUTH_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -159,7 +160,7 @@ class SlackChannel(Channel):
                 raise
             except Exception as exc:
                 error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error")
-                if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+                if error in AUTH_ERRORS:
                     self.set_not_ready(f"slack rejected a token ({error}): check bot_token/app_token")
                     log.error("slack rejected a token (%s); retrying in 60 s", error)
                     await self.sleep(60.0)
@@ -213,7 +214,8 @@ class SlackChannel(Channel):
             return
         text = slack_unescape(_MENTION.sub("", event.get("text") or "")).strip()
         try:
-            await self.accept(on_message, chat_id, user, text)
+            # (channel, ts) names the user's message in every event and retry that carries it.
+            await self.accept(on_message, chat_id, user, text, keys[0])
         except Exception:
             self._recent.forget(*keys)  # not taken: its redelivery must not count as a duplicate
             raise
@@ -241,6 +243,14 @@ class SlackChannel(Channel):
         if isinstance(status, int) and status >= 500:
             return backoff(attempt)
         return None
+
+    def rejected(self, exc: Exception) -> bool:
+        # Slack answers most refusals (channel_not_found, not_in_channel, msg_too_long) with HTTP 200
+        # and ok=false; a token problem is fixed by the owner, so those are tried again later.
+        if not isinstance(exc, SlackApiError) or self.retry_delay(exc, 1) is not None:
+            return False
+        error = getattr(exc.response, "get", lambda _k: None)("error")
+        return error not in AUTH_ERRORS
 
     async def _close_socket(self) -> None:
         socket, self._socket = self._socket, None

@@ -24,8 +24,12 @@ import_aiogram()  # must run before any other aiogram import
 from aiogram import Bot  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.exceptions import (  # noqa: E402
+    TelegramBadRequest,
     TelegramConflictError,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
     TelegramUnauthorizedError,
@@ -164,7 +168,7 @@ class TelegramChannel(Channel):
             )
             return
         text = message.text or message.caption or ""
-        await self.accept(on_message, str(message.chat.id), str(sender_id), text)
+        await self.accept(on_message, str(message.chat.id), str(sender_id), text, str(update["update_id"]))
 
     def chunks(self, text: str) -> list[str]:
         return split_text(text, MESSAGE_LIMIT, utf16_len)
@@ -175,9 +179,16 @@ class TelegramChannel(Channel):
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, TelegramRetryAfter):
             return float(exc.retry_after)
+        if isinstance(exc, TelegramEntityTooLarge):
+            return None
         if isinstance(exc, TelegramNetworkError | TelegramServerError):
             return backoff(attempt)
         return None
+
+    def rejected(self, exc: Exception) -> bool:
+        # 400 (chat not found, text refused), 403 (bot blocked), 404, 413: never accepted later either.
+        kinds = TelegramBadRequest | TelegramForbiddenError | TelegramNotFound | TelegramEntityTooLarge
+        return isinstance(exc, kinds)
 
     async def send_typing(self, chat_id: str) -> float | None:
         try:

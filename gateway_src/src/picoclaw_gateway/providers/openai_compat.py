@@ -163,18 +163,27 @@ def raise_for_status(status: int, headers: httpx.Headers, text: str) -> None:
     raise ProviderError(f"LLM provider returned HTTP {status}: {mask_secrets(text[:1000])[:300]}")
 
 
+def api_client(
+    config: LLMConfig, *, timeout: httpx.Timeout, max_response_bytes: int | None = None
+) -> CappedAsyncClient:
+    """The client every call to an OpenAI-compatible API goes through (the provider, `picoclaw doctor`):
+    the key as a bearer token, proxies from the environment, the shared TLS context. Responses are
+    capped at `max_response_bytes`, by default the configured llm.max_response_bytes."""
+    return CappedAsyncClient(
+        max_response_bytes=max_response_bytes or config.max_response_bytes,
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
+        headers={"Authorization": f"Bearer {config.api_key}"},
+        trust_env=True,
+        verify=shared_ssl_context(),
+    )
+
+
 class OpenAICompatProvider(Provider):
     def __init__(self, config: LLMConfig, client: httpx.AsyncClient | None = None) -> None:
         self._config = config
         self._url = config.api_base.rstrip("/") + "/chat/completions"
-        self._client = client or CappedAsyncClient(
-            max_response_bytes=config.max_response_bytes,
-            timeout=httpx.Timeout(config.timeout_s, connect=15.0),
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
-            headers={"Authorization": f"Bearer {config.api_key}"},
-            trust_env=True,
-            verify=shared_ssl_context(),
-        )
+        self._client = client or api_client(config, timeout=httpx.Timeout(config.timeout_s, connect=15.0))
 
     async def chat(
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
