@@ -108,7 +108,10 @@ def to_upstream(config: dict) -> dict:
         channels[kind] = entry
     out = {"agents": {"defaults": defaults}, "providers": providers, "channels": channels}
     if "tools" in config:
-        out["tools"] = config["tools"]
+        out["tools"] = {"exec": config["tools"]["exec"]} if "exec" in config["tools"] else {}
+        files = config["tools"].get("files", {})
+        if "max_read_chars" in files:
+            out["tools"]["read_file"] = {"max_read_file_size": files["max_read_chars"]}
     return out
 
 
@@ -120,7 +123,9 @@ def test_upstream_form_of_each_example_is_valid_and_equivalent(name: str, text: 
     assert upstream.errors == [], [str(e) for e in upstream.errors]
     assert upstream.dialect == "upstream"
     got = upstream.normalized
-    assert got["llm"] | {"timeout_s": None} == stack["llm"] | {"timeout_s": None}  # no timeout upstream
+    not_upstream = {"timeout_s": None, "max_response_bytes": None}  # settings upstream has not
+    assert got["llm"] | not_upstream == stack["llm"] | not_upstream
     assert got["channels"] == stack["channels"]
     assert got["agent"]["max_tool_iterations"] == stack["agent"]["max_tool_iterations"]
     assert got["tools"]["exec"]["enabled"] == stack["tools"]["exec"]["enabled"]
+    assert got["tools"]["files"]["max_read_chars"] == stack["tools"]["files"]["max_read_chars"]

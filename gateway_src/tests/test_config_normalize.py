@@ -114,6 +114,7 @@ def test_normalized_shape_and_defaults() -> None:
             "max_tokens": 4096,
             "temperature": None,
             "timeout_s": 120.0,
+            "max_response_bytes": 1048576,
         },
         "channels": [
             {
@@ -129,8 +130,15 @@ def test_normalized_shape_and_defaults() -> None:
             "system_prompt": normalized["agent"]["system_prompt"],
             "max_tool_iterations": 10,
             "history_limit": 20,
+            "max_reply_chars": 32000,
+            "history_max_chars": 96000,
+            "history_message_max_chars": 32000,
         },
-        "tools": {"exec": {"enabled": True, "timeout_s": 30.0, "max_output_chars": 10000}},
+        "tools": {
+            "exec": {"enabled": True, "timeout_s": 30.0, "max_output_chars": 10000},
+            "files": {"max_read_chars": 100000, "max_write_bytes": 1048576, "max_edit_bytes": 1048576},
+            "sandbox": {"socket": None},
+        },
     }
     assert normalized["agent"]["system_prompt"].strip()
 

@@ -150,3 +150,48 @@ async def test_a_resumed_split_reply_sends_only_the_parts_not_recorded(tmp_path:
     )
     with Journal(tmp_path / "journal") as reopened:
         assert reopened.unfinished() == [] and reopened.seen("telegram", "u1")
+
+
+async def test_history_is_read_inside_the_turn_slot_kept_while_queued_and_never_for_commands(
+    openai_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    loads: list[tuple[str, bool]] = []  # (chat, whether the one turn slot was held while reading)
+
+    class RecordingCore(ChatCore):
+        def load_history(self, channel: str, chat_id: str) -> list[dict]:
+            loads.append((chat_id, self._turns.locked()))
+            return super().load_history(channel, chat_id)
+
+    openai_fake.script.add(llm_script.text("slow answer", delay_s=1.0), match="slow", times=1)
+    provider = OpenAICompatProvider(
+        LLMConfig("openrouter", OPENROUTER_KEY, "m", openai_fake.base_url + "/api/v1")
+    )
+    agent = AgentLoop(provider, build_registry(tmp_path, ExecConfig()), "sys", 5)
+    channel = InMemoryChannel()
+    journal = Journal(tmp_path.parent / f"{tmp_path.name}-state" / "journal")
+    core = RecordingCore(agent, SessionStore(tmp_path, 50), journal, max_concurrent_turns=1)
+    router = ChatRouter(core, {channel.name: channel}, idle_timeout_s=5)
+    await router.submit(msg(channel, "A", "slow question"))
+    await router.submit(msg(channel, "A", "second in A"))  # queued behind it: A's history stays
+    await router.submit(msg(channel, "B", "quick in B"))  # waits for the slot without a history
+    for command in ("/help", "/start", "/reset"):
+        await router.submit(msg(channel, "C", command))
+    await channel.wait_sent(6)
+    assert sorted(loads) == [("A", True), ("B", True)], loads
+    # A's queue is empty now: its history was dropped and is read again for the next turn
+    # (after the worker has recorded the last send; a message queued before that keeps it).
+    await asyncio.sleep(0.5)
+    await router.submit(msg(channel, "A", "third in A"))
+    await channel.wait_sent(7)
+    assert loads[-1] == ("A", True) and len(loads) == 3, loads
+    contents = [m["content"] for m in openai_fake.script.requests[-1].body["messages"]]
+    assert contents == [
+        "sys",
+        "slow question",
+        "slow answer",
+        "second in A",
+        "echo: second in A",
+        "third in A",
+    ]
+    await router.shutdown(2)
+    await provider.close()

@@ -32,7 +32,7 @@ log = logging.getLogger("picoclaw")
 SHUTDOWN_GRACE_S = 9.0
 CLOSE_RESERVE_S = 1.5  # of the grace: closing connections after the chats have stopped
 CHANNEL_STOP_S = 2.0
-HOUSEKEEPING_INTERVAL_S = 60.0
+HOUSEKEEPING_INTERVAL_S = 5.0  # memory.Trimmer decides whether a trim is due
 
 
 def default_state_dir(workspace: str | Path) -> Path:
@@ -180,8 +180,15 @@ class Gateway:
             tools.registry,
             cfg.agent.system_prompt,
             cfg.agent.max_tool_iterations,
+            max_reply_chars=cfg.agent.max_reply_chars,
+            max_response_bytes=cfg.llm.max_response_bytes,
         )
-        sessions = SessionStore(cfg.workspace, cfg.agent.history_limit)
+        sessions = SessionStore(
+            cfg.workspace,
+            cfg.agent.history_limit,
+            cfg.agent.history_max_chars,
+            cfg.agent.history_message_max_chars,
+        )
         router = ChatRouter(ChatCore(agent, sessions, journal), channels)
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
         if resumed:
@@ -198,7 +205,7 @@ class Gateway:
             ",".join(agent.tools.names()),
         )
         memory.settle_after_startup()
-        housekeeping = asyncio.create_task(self._housekeeping(memory.trim))
+        housekeeping = asyncio.create_task(self._housekeeping(memory.Trimmer().maybe_trim))
 
         await self._stop.wait()
         deadline = loop.time() + SHUTDOWN_GRACE_S
@@ -272,6 +279,8 @@ async def _agent_once(config: GatewayConfig, message: str) -> int:
             tools.registry,
             config.agent.system_prompt,
             config.agent.max_tool_iterations,
+            max_reply_chars=config.agent.max_reply_chars,
+            max_response_bytes=config.llm.max_response_bytes,
         )
         result = await agent.run_turn([], message)
     finally:

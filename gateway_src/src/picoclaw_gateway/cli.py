@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--sandbox-socket",
             default=os.environ.get("PICOCLAW_SANDBOX_SOCKET", ""),
-            help="Unix socket of the tools sandbox container (default: a local, unisolated subprocess)",
+            help="Unix socket of the tools sandbox container; overrides the config's tools.sandbox.socket "
+            "(default: that, else a local, unisolated subprocess)",
         )
 
     def health_option(p: argparse.ArgumentParser) -> None:

@@ -30,6 +30,7 @@ class LLMConfig:
     max_tokens: int = DEFAULTS["max_tokens"]
     temperature: float | None = DEFAULTS["temperature"]
     timeout_s: float = DEFAULTS["llm_timeout_s"]
+    max_response_bytes: int = DEFAULTS["llm_max_response_bytes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,9 @@ class AgentConfig:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_tool_iterations: int = DEFAULTS["max_tool_iterations"]
     history_limit: int = DEFAULTS["history_limit"]
+    max_reply_chars: int = DEFAULTS["max_reply_chars"]
+    history_max_chars: int = DEFAULTS["history_max_chars"]
+    history_message_max_chars: int = DEFAULTS["history_message_max_chars"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,15 @@ class ExecConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class FilesConfig:
+    """Caps of the file tools (they run in the sandbox; the gateway sends these with each call)."""
+
+    max_read_chars: int = DEFAULTS["files_max_read_chars"]
+    max_write_bytes: int = DEFAULTS["files_max_write_bytes"]
+    max_edit_bytes: int = DEFAULTS["files_max_edit_bytes"]
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     llm: LLMConfig
     channels: tuple[ChannelConfig, ...]
@@ -64,6 +77,9 @@ class GatewayConfig:
     exec: ExecConfig
     workspace: Path
     health_port: int = DEFAULT_HEALTH_PORT
+    files: FilesConfig = FilesConfig()
+    # tools.sandbox.socket; PICOCLAW_SANDBOX_SOCKET / --sandbox-socket override it (sandbox/local.py)
+    sandbox_socket: str | None = DEFAULTS["sandbox_socket"]
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
@@ -81,6 +97,7 @@ def from_normalized(
     llm = data["llm"]
     agent = data["agent"]
     exec_cfg = data["tools"]["exec"]
+    files = data["tools"]["files"]
     return GatewayConfig(
         llm=LLMConfig(
             provider=llm["provider"],
@@ -90,6 +107,7 @@ def from_normalized(
             max_tokens=int(llm.get("max_tokens", DEFAULTS["max_tokens"])),
             temperature=llm.get("temperature"),
             timeout_s=float(llm.get("timeout_s", DEFAULTS["llm_timeout_s"])),
+            max_response_bytes=int(llm["max_response_bytes"]),
         ),
         channels=tuple(
             ChannelConfig(
@@ -106,6 +124,9 @@ def from_normalized(
             system_prompt=agent["system_prompt"],
             max_tool_iterations=int(agent["max_tool_iterations"]),
             history_limit=int(agent["history_limit"]),
+            max_reply_chars=int(agent["max_reply_chars"]),
+            history_max_chars=int(agent["history_max_chars"]),
+            history_message_max_chars=int(agent["history_message_max_chars"]),
         ),
         exec=ExecConfig(
             enabled=bool(exec_cfg["enabled"]),
@@ -114,6 +135,12 @@ def from_normalized(
         ),
         workspace=Path(workspace),
         health_port=health_port,
+        files=FilesConfig(
+            max_read_chars=int(files["max_read_chars"]),
+            max_write_bytes=int(files["max_write_bytes"]),
+            max_edit_bytes=int(files["max_edit_bytes"]),
+        ),
+        sandbox_socket=data["tools"]["sandbox"]["socket"],
     )
 
 

@@ -19,7 +19,7 @@ from picoclaw_gateway.channels.base import Channel
 from picoclaw_gateway.delivery.entry import Entry
 from picoclaw_gateway.delivery.journal import Journal
 from picoclaw_gateway.delivery.outbox import Outbox
-from picoclaw_gateway.sessions import SessionStore, bound
+from picoclaw_gateway.sessions import Message, SessionStore
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ class ChatCore:
     def load_history(self, channel: str, chat_id: str) -> list[dict]:
         return self.sessions.load(channel, chat_id)
 
-    async def process(self, entry: Entry, channel: Channel, history: list[dict]) -> list[dict]:
-        """Bring `entry` to its outcome (compute it if needed, then send it); returns the history after."""
+    async def process(self, entry: Entry, channel: Channel, history: list[dict] | None) -> list[dict] | None:
+        """Bring `entry` to its outcome (compute it if needed, then send it); returns the history after.
+        `history` None: not in memory; read from disk only once a turn may run (inside the turn
+        slot, so chats waiting for a slot hold none), never for a command or a staged outcome."""
         if entry.state == "received":
             history = await self._compute(entry, channel, history)
         await self.outbox.deliver(entry, channel)
@@ -75,18 +77,33 @@ class ChatCore:
             return history
         try:
             async with self._turns, channel.typing(entry.chat_id):
+                if history is None:
+                    history = self.load_history(*key)
+                before = len(history)
                 result = await self.agent.run_turn(history, entry.text)
         except Exception:
             log.exception("failed to handle a message in chat %s:%s", *key)
             self.journal.mark_failed(entry.id, FAILED_NOTICE)
-            return history
+            return None  # reread from disk: a failed turn may have left it half-changed
+        # The agent dropped old turns in place (context too long): the stored history drops them too.
+        trimmed = len(history) < before
         if not result.new_messages:  # the turn failed (LLM unreachable, key refused): its text says why
             self.journal.mark_failed(entry.id, result.reply)
-            return history
-        self.journal.reply_ready(entry.id, result.reply)
+        else:
+            self.journal.reply_ready(entry.id, result.reply)
+        # Only after the outcome is staged (see the module docstring).
+        if not self._store(key, history, result.new_messages, trimmed):
+            return None
+        return self.sessions.bound(history + result.new_messages)
+
+    def _store(self, key: tuple[str, str], history: list[Message], new: list[Message], trimmed: bool) -> bool:
+        """Write the turn to the chat's stored history; False if that failed (logged)."""
         try:
-            self.sessions.append(*key, result.new_messages)
-        except OSError as exc:  # the reply is staged: the user still gets it, the history misses the turn
-            log.error("could not append to the history of chat %s:%s: %s", *key, exc.strerror)
-            return history
-        return bound(history + result.new_messages, self.sessions.history_limit)
+            if trimmed:
+                self.sessions.replace(*key, history + new)
+            elif new:
+                self.sessions.append(*key, new)
+        except OSError as exc:  # the outcome is staged: the user still gets it, the history misses the turn
+            log.error("could not write the history of chat %s:%s: %s", *key, exc.strerror)
+            return False
+        return True

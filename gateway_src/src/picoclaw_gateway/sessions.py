@@ -3,7 +3,7 @@
 Crash-safe under kill -9 at any moment:
 - turns are appended as JSON lines in one write + fsync; a torn last line is ignored on load;
 - /reset and compaction write a temp file, fsync it, os.replace it, fsync the folder.
-On load, history is cut to `history_limit` messages and HISTORY_MAX_CHARS characters at a
+On load, history is cut to `history_limit` messages and `max_chars` characters at a
 user-message boundary, and any tool message without its assistant call (or call without all
 results) is dropped, so the provider never sees an inconsistent conversation.
 Every line written is passed through the process's secret masker first.
@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from picoclaw_gateway.config_validator import DEFAULTS
 from picoclaw_gateway.logging_setup import mask_secrets
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,11 @@ log = logging.getLogger(__name__)
 Message = dict[str, Any]
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
-# History sent with each request, in characters (~4 per token): ~24k tokens leaves room for the
-# system prompt, tools and the answer in a 32k-token context, and keeps each chat's in-memory
-# history small. Older turns beyond it are dropped, whole.
-HISTORY_MAX_CHARS = 96_000
-# One stored message's text, at most: a reply is already cut to 32k (agent.loop.MAX_REPLY_CHARS);
-# older, larger records (or read_file's 100k results) are cut when loaded, not sent whole forever.
-HISTORY_MESSAGE_MAX_CHARS = 32_000
+# History sent with each request: agent.history_max_chars characters (older turns beyond it are
+# dropped, whole), each message's text cut at agent.history_message_max_chars (older, larger
+# records or read_file's 100k results are cut when loaded, not sent whole forever).
+HISTORY_MAX_CHARS: int = DEFAULTS["history_max_chars"]
+HISTORY_MESSAGE_MAX_CHARS: int = DEFAULTS["history_message_max_chars"]
 
 
 def sanitize(messages: list[Message]) -> list[Message]:
@@ -141,6 +140,10 @@ class SessionStore:
         self.max_chars = max_chars
         self.message_max_chars = message_max_chars
 
+    def bound(self, messages: list[Message]) -> list[Message]:
+        """`messages` cut to this store's limits (what a chat keeps in memory after a turn)."""
+        return bound(messages, self.history_limit, self.max_chars, self.message_max_chars)
+
     def path(self, channel: str, chat_id: str) -> Path:
         return self.folder / f"{_UNSAFE.sub('_', channel)}_{_UNSAFE.sub('_', chat_id)}.jsonl"
 
@@ -191,6 +194,10 @@ class SessionStore:
 
     def reset(self, channel: str, chat_id: str) -> None:
         self._replace(self.path(channel, chat_id), [])
+
+    def replace(self, channel: str, chat_id: str, messages: list[Message]) -> None:
+        """Make `messages` the chat's whole stored history (crash-safe)."""
+        self._replace(self.path(channel, chat_id), messages)
 
     def _replace(self, path: Path, messages: list[Message]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -150,7 +150,7 @@ async def test_unusable_openai_shapes_are_named_in_a_clear_error(
 
 
 async def test_context_length_error_drops_old_turns_and_retries_once(
-    gateway: GatewayProcess, ask: AskFn, openai_fake: FakeOpenAI
+    gateway: GatewayProcess, ask: AskFn, openai_fake: FakeOpenAI, workspace: Path
 ) -> None:
     for n in range(4):
         assert await ask(f"turn {n}") == f"echo: turn {n}"
@@ -163,10 +163,13 @@ async def test_context_length_error_drops_old_turns_and_retries_once(
     assert retried.body["messages"][-1] == {"role": "user", "content": "turn 4"}
     users = [m["content"] for m in retried.body["messages"] if m["role"] == "user"]
     assert "turn 0" not in users and "turn 3" in users, users
-    # The shortened history sticks: the next turn does not send the dropped turns again.
+    # The shortened history sticks: the next turn does not send the dropped turns again (an idle
+    # chat's history is read from disk, so the shortening is stored there too).
     assert await ask("turn 5") == "echo: turn 5"
     users = [m["content"] for m in openai_fake.script.requests[-1].body["messages"] if m["role"] == "user"]
     assert "turn 0" not in users
+    stored = (workspace / "sessions" / f"telegram_{ALLOWED_USER}.jsonl").read_text()
+    assert '"turn 0"' not in stored and '"turn 5"' in stored
     # Still too long after dropping: one retry only, then the user is told plainly what to do.
     openai_fake.script.add(llm_script.error(413, "request too large"), times=None)
     before = len(openai_fake.script.requests)

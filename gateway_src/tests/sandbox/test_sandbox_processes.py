@@ -24,8 +24,10 @@ ESCAPES = 5
 
 def escape_command(marker: str) -> str:
     """Start ESCAPES long-lived processes that leave the call's process group/session, then count them."""
+    # The marker identifies this call's processes: other `python -c` on the machine are not counted.
+    daemon_head = f"import os, time  # daemon-{marker}"
     daemon = (
-        f"import os, time  # daemon-{marker}\n"
+        f"{daemon_head}\n"
         "if os.fork(): os._exit(0)\n"
         "os.setsid()\n"
         "if os.fork(): os._exit(0)\n"
@@ -41,7 +43,7 @@ sleep 1.5
 n=0
 for p in /proc/[0-9]*; do
   c=$(tr '\\0' ' ' < $p/cmdline 2>/dev/null)
-  case "$c" in "sleep {marker}"*|"{sys.executable} -c"*) n=$((n+1));; esac
+  case "$c" in "sleep {marker}"*|"{sys.executable} -c {daemon_head}"*) n=$((n+1));; esac
 done
 echo "escaped: $n"
 """

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from picoclaw_gateway.config import ExecConfig
+from picoclaw_gateway.config import ExecConfig, FilesConfig
+from picoclaw_gateway.config_validator import BOUNDS, DEFAULTS
 from picoclaw_gateway.sandbox.client import SandboxClient
 from picoclaw_gateway.sandbox.protocol import MAX_FRAME_BYTES, encode, read_frame
 from tests.sandbox.conftest import Call
@@ -142,3 +143,33 @@ async def test_sandbox_error_text_is_capped(hostile: Callable[[Answer], Awaitabl
     client = await hostile(replying(frame({"v": 1, "ok": False, "error": "e" * 100_000})))
     result = await client.call("list_dir", {}, ExecConfig(), 5)
     assert result.startswith("error: sandbox: eee") and len(result) < 2100
+
+
+async def test_file_caps_travel_with_each_call_and_are_clamped(
+    sandbox: tuple[object, Call], tmp_path: Path, workspace: Path
+) -> None:
+    """tools.files.* of the gateway's config reach the sandbox; numbers outside the validator's
+    bounds are clamped there (the sandbox never trusts a limit it cannot bound)."""
+    (workspace / "long.txt").write_text("z" * 5000)
+    client = SandboxClient(str(tmp_path / "tools.sock"))
+    small = FilesConfig(max_read_chars=1000, max_write_bytes=2048, max_edit_bytes=1024)
+    read = await client.call("read_file", {"path": "long.txt"}, ExecConfig(), 20, small)
+    assert read == "z" * 1000 + "\n[truncated at 1000 characters]"
+    write = await client.call("write_file", {"path": "w.txt", "content": "y" * 2049}, ExecConfig(), 20, small)
+    assert write.startswith("error: content is 2049 bytes; write_file writes at most 2048 bytes")
+    edit = await client.call(
+        "edit_file", {"path": "long.txt", "old_text": "zz", "new_text": "a"}, ExecConfig(), 20, small
+    )
+    assert edit.startswith("error: 'long.txt' is 5000 bytes; edit_file edits files up to 1024 bytes")
+    assert await client.call("read_file", {"path": "long.txt"}, ExecConfig(), 20) == "z" * 5000  # defaults
+    low, _ = BOUNDS["files_max_read_chars"]
+    for asked, expected in ((5, low), (True, DEFAULTS["files_max_read_chars"])):
+        request = {
+            "v": 1,
+            "tool": "read_file",
+            "args": {"path": "long.txt"},
+            "limits": {"max_read_chars": asked},
+        }
+        answer = await raw_exchange(tmp_path / "tools.sock", encode(request))
+        text = str(answer["result"])
+        assert len(text.split("\n[truncated")[0]) == min(expected, 5000), asked

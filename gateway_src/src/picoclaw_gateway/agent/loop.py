@@ -1,6 +1,6 @@
 """The agent loop: system prompt + history + user message -> provider -> tools -> answer.
 
-Everything the LLM returns is untrusted input: its text is cut at MAX_REPLY_CHARS, secrets are
+Everything the LLM returns is untrusted input: its text is cut at agent.max_reply_chars, secrets are
 masked out of everything the turn produces (reply, stored messages, what the next request sends),
 and a "conversation too long" answer drops the oldest turns and retries once.
 """
@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from picoclaw_gateway.agent.tools.base import ToolRegistry
+from picoclaw_gateway.config_validator import DEFAULTS
 from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
-    MAX_RESPONSE_BYTES,
     TRUNCATED_NOTE,
     ContextTooLongError,
     LLMResponse,
@@ -22,6 +22,7 @@ from picoclaw_gateway.providers.base import (
     ProviderAuthError,
     ProviderError,
     RetryableProviderError,
+    format_size,
 )
 from picoclaw_gateway.providers.retry import RetryPolicy, with_retry
 from picoclaw_gateway.sessions import drop_oldest_turns
@@ -30,28 +31,18 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 
-# Longest answer text passed on (characters). ~8 Telegram messages: a real answer fits, a
-# runaway or hostile one becomes a cut reply with a note, not thousands of messages.
-MAX_REPLY_CHARS = 32_000
 TOO_LONG_REPLY = (
     "Sorry, this conversation is too long for the language model, even after I dropped the older "
     "messages. Send /reset to start fresh, or send a shorter message."
 )
 
 
-def clean_text(text: str, max_chars: int = MAX_REPLY_CHARS) -> str:
+def clean_text(text: str, max_chars: int) -> str:
     """LLM text made safe to pass on: cut at `max_chars` with a visible note, no lone
     surrogates (they cannot be encoded to send or store), secrets masked."""
     if len(text) > max_chars:
         text = text[:max_chars] + f"\n\n[reply cut: {len(text) - max_chars:,} more characters not shown]"
     return mask_secrets(text.encode("utf-8", "replace").decode("utf-8"))
-
-
-def _answer_text(response: LLMResponse) -> str:
-    text = clean_text(response.text)
-    if response.truncated:
-        text += "\n\n" + TRUNCATED_NOTE.format(mib=MAX_RESPONSE_BYTES // 2**20)
-    return text
 
 
 @dataclass(slots=True)
@@ -68,12 +59,23 @@ class AgentLoop:
         system_prompt: str,
         max_tool_iterations: int,
         retry_policy: RetryPolicy | None = None,
+        *,
+        max_reply_chars: int = DEFAULTS["max_reply_chars"],
+        max_response_bytes: int = DEFAULTS["llm_max_response_bytes"],
     ) -> None:
         self.provider = provider
         self.tools = tools
         self.system_prompt = system_prompt
         self.max_tool_iterations = max_tool_iterations
         self.retry_policy = retry_policy or RetryPolicy()
+        self.max_reply_chars = max_reply_chars  # agent.max_reply_chars
+        self.max_response_bytes = max_response_bytes  # llm.max_response_bytes, for the cut note
+
+    def _answer_text(self, response: LLMResponse) -> str:
+        text = clean_text(response.text, self.max_reply_chars)
+        if response.truncated:
+            text += "\n\n" + TRUNCATED_NOTE.format(size=format_size(self.max_response_bytes))
+        return text
 
     async def _complete(self, conversation: list[Message], specs: list[dict[str, Any]]) -> LLMResponse:
         return await with_retry(
@@ -101,7 +103,7 @@ class AgentLoop:
                     log.warning("%s; dropped the %d oldest history messages, retrying once", exc, dropped)
                     continue
                 if not response.tool_calls:
-                    text = _answer_text(response)
+                    text = self._answer_text(response)
                     new.append({"role": "assistant", "content": text})
                     return TurnResult(text.strip() or "(the model returned an empty answer)", new)
                 if iteration == self.max_tool_iterations:
@@ -110,7 +112,7 @@ class AgentLoop:
                 new.append(
                     {
                         "role": "assistant",
-                        "content": clean_text(response.text),
+                        "content": clean_text(response.text, self.max_reply_chars),
                         "tool_calls": [
                             {"id": c.id, "name": c.name, "arguments": c.arguments}
                             for c in response.tool_calls

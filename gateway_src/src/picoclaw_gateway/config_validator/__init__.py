@@ -8,8 +8,9 @@ imports only), print or exit.
 
 Layout: schema (keys, defaults), result (Problem, ValidationResult), checker (paths and
 typed field readers), tokens (secrets and their shapes), users (allowed user ids),
-sections (normalized llm/channel/agent/tools), stack / upstream_llm / upstream (the two
-dialects), dispatch (validate), json_reading (validate_text, validate_file), redaction.
+sections (normalized llm/channel/agent), tools_section (normalized tools), stack /
+upstream_llm / upstream (the two dialects), dispatch (validate), json_reading (validate_text,
+validate_file), redaction.
 
 CONTRACT:
 
@@ -43,13 +44,17 @@ Normalized shape (every key always present, defaults filled in):
       "llm": {"provider": "openrouter"|"openai"|"anthropic", "model": str,
               "api_key": str,             # "" only for openai with a custom api_base
               "api_base": str,            # provider default filled in, no trailing "/"
-              "max_tokens": int, "temperature": float | None, "timeout_s": float},
+              "max_tokens": int, "temperature": float | None, "timeout_s": float,
+              "max_response_bytes": int},
       "channels": [ {"type": "telegram"|"discord"|"slack", "token": str,
                      "app_token": str | None,          # slack only
                      "allowed_users": [str, ...],      # [] means open to everyone (warning)
                      "api_base": str | None, "proxy": str | None} ],
-      "agent": {"system_prompt": str, "max_tool_iterations": int, "history_limit": int},
-      "tools": {"exec": {"enabled": bool, "timeout_s": float, "max_output_chars": int}},
+      "agent": {"system_prompt": str, "max_tool_iterations": int, "history_limit": int,
+                "max_reply_chars": int, "history_max_chars": int, "history_message_max_chars": int},
+      "tools": {"exec": {"enabled": bool, "timeout_s": float, "max_output_chars": int},
+                "files": {"max_read_chars": int, "max_write_bytes": int, "max_edit_bytes": int},
+                "sandbox": {"socket": str | None}},      # None: a local subprocess sandbox
     }
 """
 
@@ -61,19 +66,23 @@ from .redaction import redact
 from .result import Problem, ValidationResult
 from .schema import (
     AGENT_KEYS,
+    BOUNDS,
     CHANNEL_KEYS,
     CHANNEL_TYPES,
     DEFAULT_API_BASES,
     DEFAULT_SYSTEM_PROMPT,
     DEFAULTS,
     EXEC_KEYS,
+    FILES_KEYS,
     KEY_PREFIXES,
     LLM_KEYS,
     MAX_CONFIG_BYTES,
     MODEL_LIST_ENTRY_KEYS,
     MODEL_LIST_PROTOCOLS,
     PROVIDERS,
+    SANDBOX_KEYS,
     STACK_TOP_KEYS,
+    TOOLS_KEYS,
     UPSTREAM_CHANNEL_KEYS,
     UPSTREAM_DEFAULTS_IGNORED,
     UPSTREAM_DEFAULTS_USED,
@@ -84,19 +93,23 @@ from .schema import (
 
 __all__ = [
     "AGENT_KEYS",
+    "BOUNDS",
     "CHANNEL_KEYS",
     "CHANNEL_TYPES",
     "DEFAULTS",
     "DEFAULT_API_BASES",
     "DEFAULT_SYSTEM_PROMPT",
     "EXEC_KEYS",
+    "FILES_KEYS",
     "KEY_PREFIXES",
     "LLM_KEYS",
     "MAX_CONFIG_BYTES",
     "MODEL_LIST_ENTRY_KEYS",
     "MODEL_LIST_PROTOCOLS",
     "PROVIDERS",
+    "SANDBOX_KEYS",
     "STACK_TOP_KEYS",
+    "TOOLS_KEYS",
     "UPSTREAM_CHANNEL_KEYS",
     "UPSTREAM_DEFAULTS_IGNORED",
     "UPSTREAM_DEFAULTS_USED",

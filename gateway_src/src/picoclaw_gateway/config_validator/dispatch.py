@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .checker import Checker, json_type
 from .result import ValidationResult
-from .sections import open_exec_warnings
 from .stack import validate_stack
+from .tools_section import open_exec_warnings
 from .upstream import validate_upstream
 
 

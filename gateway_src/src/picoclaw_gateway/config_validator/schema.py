@@ -26,14 +26,50 @@ DEFAULTS = {
     "max_tokens": 4096,
     "temperature": None,
     "llm_timeout_s": 120.0,
+    # Largest LLM response body read. A 4,096-token answer is ~20 KB of JSON, a 64k-token one
+    # (the largest outputs models offer) ~0.5 MB; past the cap the body is cut and the connection
+    # dropped, so a runaway answer costs ~6x the cap in memory, not its full size several times.
+    "llm_max_response_bytes": 1024 * 1024,
     "max_tool_iterations": 10,
     "history_limit": 20,
+    # ~8 Telegram messages: a real answer fits, a runaway one is cut with a visible note.
+    "max_reply_chars": 32000,
+    # History sent with each request (~4 characters per token): ~24k tokens leaves room for the
+    # system prompt, tools and the answer in a 32k-token context.
+    "history_max_chars": 96000,
+    "history_message_max_chars": 32000,
     "exec_enabled": True,
     "exec_timeout_s": 30.0,
     "exec_max_output_chars": 10000,
+    "files_max_read_chars": 100000,
+    "files_max_write_bytes": 1024 * 1024,
+    "files_max_edit_bytes": 1024 * 1024,
+    "sandbox_socket": None,  # None: a local subprocess sandbox (not isolated)
 }
+# (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
+# container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
+BOUNDS = {
+    "llm_max_response_bytes": (64 * 1024, 8 * 1024 * 1024),
+    "max_reply_chars": (100, 200000),
+    "history_max_chars": (1000, 2000000),
+    "history_message_max_chars": (100, 1000000),
+    "files_max_read_chars": (1000, 1000000),
+    "files_max_write_bytes": (1024, 4 * 1024 * 1024),
+    "files_max_edit_bytes": (1024, 4 * 1024 * 1024),
+}
+# A Unix socket path is at most 107 bytes (sun_path holds 108 with the final NUL).
+MAX_SOCKET_PATH_BYTES = 107
 
-LLM_KEYS = ("provider", "api_key", "model", "api_base", "max_tokens", "temperature", "timeout_s")
+LLM_KEYS = (
+    "provider",
+    "api_key",
+    "model",
+    "api_base",
+    "max_tokens",
+    "temperature",
+    "timeout_s",
+    "max_response_bytes",
+)
 CHANNEL_KEYS = (
     "type",
     "token",
@@ -44,8 +80,20 @@ CHANNEL_KEYS = (
     "api_base",
     "proxy",
 )
-AGENT_KEYS = ("system_prompt", "max_tool_iterations", "history_limit")
+AGENT_KEYS = (
+    "system_prompt",
+    "max_tool_iterations",
+    "history_limit",
+    "max_reply_chars",
+    "history_max_chars",
+    "history_message_max_chars",
+)
 EXEC_KEYS = ("enabled", "timeout_s", "max_output_chars")
+FILES_KEYS = ("max_read_chars", "max_write_bytes", "max_edit_bytes")
+SANDBOX_KEYS = ("socket",)
+TOOLS_KEYS = ("exec", "files", "sandbox")
+# Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
+UPSTREAM_TOOLS_USED = ("exec", "read_file")
 STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools")
 
 UPSTREAM_PROVIDER_ALIASES = {"gpt": "openai", "claude": "anthropic"}

@@ -1,5 +1,5 @@
-"""The normalized sections both dialects build: channel entries, llm, agent, tools, and the
-warnings that need a whole channel or the whole config."""
+"""The normalized sections both dialects build: channel entries, llm and agent, and the warnings
+that need a whole channel (tools are in tools_section.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from urllib.parse import urlsplit
 
 from .checker import Checker, child, show
-from .schema import AGENT_KEYS, DEFAULT_API_BASES, DEFAULT_SYSTEM_PROMPT, DEFAULTS, EXEC_KEYS
+from .schema import AGENT_KEYS, BOUNDS, DEFAULT_API_BASES, DEFAULT_SYSTEM_PROMPT, DEFAULTS
 from .tokens import placeholder_reason
 
 _MODEL_OK = re.compile(r"^[^\s]+$")
@@ -106,6 +106,7 @@ def build_llm(
     timeout_s: float | None,
     ck: Checker,
     base_path: str,
+    max_response_bytes: int | None = None,
 ) -> dict:
     base = api_base or DEFAULT_API_BASES[provider]
     if provider == "anthropic" and base.endswith("/v1"):
@@ -125,7 +126,16 @@ def build_llm(
         "max_tokens": max_tokens,
         "temperature": temperature,
         "timeout_s": timeout_s if timeout_s is not None else DEFAULTS["llm_timeout_s"],
+        "max_response_bytes": (
+            max_response_bytes if max_response_bytes is not None else DEFAULTS["llm_max_response_bytes"]
+        ),
     }
+
+
+def limit(ck: Checker, section: dict, key: str, path: str, name: str) -> int:
+    """A size limit of DEFAULTS/BOUNDS `name`, read from section[key]."""
+    low, high = BOUNDS[name]
+    return ck.integer(section, key, path, low, high, DEFAULTS[name])
 
 
 def build_agent(ck: Checker, data: dict, path: str, max_iter_default: int) -> dict:
@@ -140,62 +150,25 @@ def build_agent(ck: Checker, data: dict, path: str, max_iter_default: int) -> di
             "shorten it (it is sent with every message)",
         )
         prompt = None
+    agent_path = child(path, "agent")
+    history_max = limit(ck, section, "history_max_chars", agent_path, "history_max_chars")
+    message_max = limit(ck, section, "history_message_max_chars", agent_path, "history_message_max_chars")
+    if message_max > history_max and "history_message_max_chars" not in section:
+        message_max = history_max  # the default per-message cap follows a smaller total
+    elif message_max > history_max:
+        ck.warn(
+            child(agent_path, "history_message_max_chars"),
+            f"is larger than history_max_chars ({message_max} > {history_max}): one long message "
+            "leaves the history empty",
+            f"set it to at most {history_max}",
+        )
     return {
         "system_prompt": prompt if prompt and prompt.strip() else DEFAULT_SYSTEM_PROMPT,
         "max_tool_iterations": ck.integer(
-            section, "max_tool_iterations", child(path, "agent"), 1, 50, max_iter_default
+            section, "max_tool_iterations", agent_path, 1, 50, max_iter_default
         ),
-        "history_limit": ck.integer(
-            section, "history_limit", child(path, "agent"), 0, 1000, DEFAULTS["history_limit"]
-        ),
+        "history_limit": ck.integer(section, "history_limit", agent_path, 0, 1000, DEFAULTS["history_limit"]),
+        "max_reply_chars": limit(ck, section, "max_reply_chars", agent_path, "max_reply_chars"),
+        "history_max_chars": history_max,
+        "history_message_max_chars": message_max,
     }
-
-
-def build_tools(ck: Checker, data: dict, upstream: bool) -> dict:
-    section = ck.obj(data, "tools", "$") or {}
-    known = ("exec",)
-    if upstream:
-        ck.ignored(section, known, "$.tools", "upstream tool setting")
-    else:
-        ck.unknown_keys(section, known, "$.tools", what="tool")
-    exec_section = ck.obj(section, "exec", "$.tools") or {}
-    if upstream:
-        ck.ignored(exec_section, EXEC_KEYS, "$.tools.exec", "upstream exec setting")
-    else:
-        ck.unknown_keys(exec_section, EXEC_KEYS, "$.tools.exec")
-    return {
-        "exec": {
-            "enabled": ck.boolean(exec_section, "enabled", "$.tools.exec", DEFAULTS["exec_enabled"]),
-            "timeout_s": ck.number(
-                exec_section,
-                "timeout_s",
-                "$.tools.exec",
-                0.0,
-                600.0,
-                DEFAULTS["exec_timeout_s"],
-                low_inclusive=False,
-            ),
-            "max_output_chars": ck.integer(
-                exec_section,
-                "max_output_chars",
-                "$.tools.exec",
-                100,
-                1000000,
-                DEFAULTS["exec_max_output_chars"],
-            ),
-        }
-    }
-
-
-def open_exec_warnings(ck: Checker, normalized: dict | None) -> None:
-    if normalized is None:
-        return
-    exec_on = normalized["tools"]["exec"]["enabled"]
-    for index, channel in enumerate(normalized["channels"]):
-        if exec_on and not channel["allowed_users"]:
-            ck.warn(
-                ck.channel_paths[index],
-                "the exec tool is enabled and this {} channel is open to everyone: anyone can run "
-                "shell commands in the workspace".format(channel["type"]),
-                "list allowed users, or set tools.exec.enabled to false",
-            )

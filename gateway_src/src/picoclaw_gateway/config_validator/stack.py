@@ -7,13 +7,14 @@ from .schema import CHANNEL_KEYS, CHANNEL_TYPES, DEFAULTS, LLM_KEYS, PROVIDERS, 
 from .sections import (
     build_agent,
     build_llm,
-    build_tools,
     channel_entry,
     channel_tail,
     check_model,
     dedupe_tokens,
+    limit,
 )
 from .tokens import check_api_key, check_channel_tokens
+from .tools_section import build_tools
 from .users import check_allowed_users
 
 
@@ -190,11 +191,21 @@ def _stack_llm(ck: Checker, data: dict) -> dict | None:
     timeout_s = ck.number(
         section, "timeout_s", "$.llm", 0.0, 600.0, DEFAULTS["llm_timeout_s"], low_inclusive=False
     )
+    max_response_bytes = limit(ck, section, "max_response_bytes", "$.llm", "llm_max_response_bytes")
     if provider is None:
         return None
     api_key = check_api_key(ck, provider, section.get("api_key"), "$.llm.api_key", api_base is not None)
     return build_llm(
-        provider, api_key, model, api_base, max_tokens, temperature, timeout_s, ck, "$.llm.api_base"
+        provider,
+        api_key,
+        model,
+        api_base,
+        max_tokens,
+        temperature,
+        timeout_s,
+        ck,
+        "$.llm.api_base",
+        max_response_bytes,
     )
 
 

@@ -11,8 +11,9 @@ from .schema import (
     UPSTREAM_SECTIONS,
     UPSTREAM_V3_CHANNEL_KEYS,
 )
-from .sections import build_tools, channel_entry, channel_tail, dedupe_tokens
+from .sections import channel_entry, channel_tail, dedupe_tokens
 from .tokens import check_channel_tokens
+from .tools_section import build_tools
 from .upstream_llm import upstream_llm
 from .users import check_allowed_users
 
@@ -129,6 +130,9 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
         "system_prompt": DEFAULT_SYSTEM_PROMPT,
         "max_tool_iterations": max_iter,
         "history_limit": DEFAULTS["history_limit"],
+        "max_reply_chars": DEFAULTS["max_reply_chars"],
+        "history_max_chars": DEFAULTS["history_max_chars"],
+        "history_message_max_chars": DEFAULTS["history_message_max_chars"],
     }
     tools = build_tools(ck, data, upstream=True)
     if ck.errors or llm is None:

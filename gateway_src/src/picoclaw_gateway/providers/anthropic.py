@@ -13,7 +13,6 @@ from picoclaw_gateway.config import LLMConfig
 from picoclaw_gateway.http_client import CappedAsyncClient, shared_ssl_context, was_truncated
 from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
-    MAX_RESPONSE_BYTES,
     ContextTooLongError,
     LLMResponse,
     Provider,
@@ -119,7 +118,7 @@ class AnthropicProvider(Provider):
             timeout=config.timeout_s,
             # Ours, so every body (answers and error pages) is read with the size cap.
             http_client=CappedAsyncClient(
-                max_response_bytes=MAX_RESPONSE_BYTES,
+                max_response_bytes=config.max_response_bytes,
                 timeout=httpx.Timeout(config.timeout_s, connect=15.0),
                 limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
                 follow_redirects=True,
@@ -168,7 +167,9 @@ class AnthropicProvider(Provider):
         response = raw.http_response
         if was_truncated(response):
             return truncated_response(
-                close_truncated(response.content.decode("utf-8", "ignore")), parse_message
+                close_truncated(response.content.decode("utf-8", "ignore")),
+                parse_message,
+                self._config.max_response_bytes,
             )
         try:
             body = json.loads(response.content)

@@ -14,13 +14,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-# Largest LLM response body read (bytes). A 4,096-token answer is ~20 KB of JSON and a 64k-token
-# one (the largest outputs models offer) ~0.3-0.5 MB. Past this the body is cut and the
-# connection dropped, so a runaway or hostile answer costs ~6x this in memory (bytes, text,
-# parsed copies) instead of its full size several times over; with 4 turns in flight at once
-# that is still ~25 MB, well inside the container's 128 MB.
-MAX_RESPONSE_BYTES = 1024 * 1024
-TRUNCATED_NOTE = "[cut: the model's response was larger than {mib} MiB; the rest was not read]"
+# The largest LLM response body read is llm.max_response_bytes (default 1 MiB; see the
+# validator's DEFAULTS). Past it the body is cut and the connection dropped, so a runaway or
+# hostile answer costs ~6x the cap in memory (bytes, text, parsed copies) instead of its full size
+# several times over; with 4 turns in flight at the default that is ~25 MB, inside 128 MB.
+TRUNCATED_NOTE = "[cut: the model's response was larger than {size}; the rest was not read]"
+
+
+def format_size(size: int) -> str:
+    """Bytes for a person: "1 MiB", "512 KiB", "1.5 MiB", "1000 bytes"."""
+    for unit, factor in (("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor:
+            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +40,7 @@ class ToolCall:
 class LLMResponse:
     text: str
     tool_calls: list[ToolCall] = field(default_factory=list)
-    truncated: bool = False  # the body passed MAX_RESPONSE_BYTES: text is what came before the cut
+    truncated: bool = False  # the body passed llm.max_response_bytes: text is what came before the cut
 
 
 class ProviderError(Exception):
@@ -86,9 +92,9 @@ class Provider(abc.ABC):
         pass
 
 
-def truncated_response(body: Any, parse: Any) -> LLMResponse:
-    """An answer cut at MAX_RESPONSE_BYTES: its text up to the cut (tool calls are dropped,
-    their arguments may be cut too), or a ProviderError when no text survived."""
+def truncated_response(body: Any, parse: Any, max_bytes: int) -> LLMResponse:
+    """An answer cut at `max_bytes` (llm.max_response_bytes): its text up to the cut (tool calls
+    are dropped, their arguments may be cut too), or a ProviderError when no text survived."""
     response: LLMResponse | None = None
     if body is not None:
         try:
@@ -97,8 +103,8 @@ def truncated_response(body: Any, parse: Any) -> LLMResponse:
             response = None
     if response is None or not response.text.strip():
         raise ProviderError(
-            f"the model's response was larger than {MAX_RESPONSE_BYTES // 2**20} MiB and held no "
-            "readable text — fix: ask for a shorter answer"
+            f"the model's response was larger than {format_size(max_bytes)} and held no "
+            "readable text — fix: ask for a shorter answer, or raise llm.max_response_bytes"
         )
     return LLMResponse(text=response.text, truncated=True)
 

@@ -12,7 +12,6 @@ from picoclaw_gateway.config import LLMConfig
 from picoclaw_gateway.http_client import CappedAsyncClient, shared_ssl_context, was_truncated
 from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
-    MAX_RESPONSE_BYTES,
     ContextTooLongError,
     LLMResponse,
     Provider,
@@ -165,12 +164,13 @@ def raise_for_status(status: int, headers: httpx.Headers, text: str) -> None:
 
 
 def api_client(
-    config: LLMConfig, *, timeout: httpx.Timeout, max_response_bytes: int = MAX_RESPONSE_BYTES
+    config: LLMConfig, *, timeout: httpx.Timeout, max_response_bytes: int | None = None
 ) -> CappedAsyncClient:
     """The client every call to an OpenAI-compatible API goes through (the provider, `picoclaw doctor`):
-    the key as a bearer token, proxies from the environment, the shared TLS context."""
+    the key as a bearer token, proxies from the environment, the shared TLS context. Responses are
+    capped at `max_response_bytes`, by default the configured llm.max_response_bytes."""
     return CappedAsyncClient(
-        max_response_bytes=max_response_bytes,
+        max_response_bytes=max_response_bytes or config.max_response_bytes,
         timeout=timeout,
         limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
         headers={"Authorization": f"Bearer {config.api_key}"},
@@ -206,7 +206,9 @@ class OpenAICompatProvider(Provider):
         raise_for_status(response.status_code, response.headers, response.text)
         if was_truncated(response):
             return truncated_response(
-                close_truncated(response.content.decode("utf-8", "ignore")), parse_completion
+                close_truncated(response.content.decode("utf-8", "ignore")),
+                parse_completion,
+                self._config.max_response_bytes,
             )
         try:
             body = json.loads(response.content)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from picoclaw_gateway.agent.tools.base import Tool, ToolRegistry
-from picoclaw_gateway.config import ExecConfig
+from picoclaw_gateway.config import ExecConfig, FilesConfig
 from picoclaw_gateway.sandbox.protocol import (
     MAX_RESULT_CHARS,
     VERSION,
@@ -34,12 +34,26 @@ class SandboxClient:
         self.socket_path = socket_path
         self._before_call = before_call  # the local sandbox restarts a dead subprocess here
 
-    async def call(self, tool: str, args: dict[str, Any], exec_config: ExecConfig, timeout_s: float) -> str:
+    async def call(
+        self,
+        tool: str,
+        args: dict[str, Any],
+        exec_config: ExecConfig,
+        timeout_s: float,
+        files: FilesConfig | None = None,
+    ) -> str:
+        files = files or FilesConfig()
         request = {
             "v": VERSION,
             "tool": tool,
             "args": args,
-            "limits": {"timeout_s": exec_config.timeout_s, "max_output_chars": exec_config.max_output_chars},
+            "limits": {
+                "timeout_s": exec_config.timeout_s,
+                "max_output_chars": exec_config.max_output_chars,
+                "max_read_chars": files.max_read_chars,
+                "max_write_bytes": files.max_write_bytes,
+                "max_edit_bytes": files.max_edit_bytes,
+            },
         }
         try:
             frame = encode(request)
@@ -93,18 +107,23 @@ def _result(answer: dict[str, Any]) -> str:
 class SandboxTool(Tool):
     """The gateway-side stand-in for a tool: the same spec, the work done in the sandbox."""
 
-    def __init__(self, spec: Tool, client: SandboxClient, exec_config: ExecConfig) -> None:
+    def __init__(
+        self, spec: Tool, client: SandboxClient, exec_config: ExecConfig, files: FilesConfig | None = None
+    ) -> None:
         self.name = spec.name
         self.description = spec.description
         self.parameters = spec.parameters  # type: ignore[misc]
         self._client = client
         self._exec_config = exec_config
+        self._files = files
 
     async def run(self, args: dict[str, Any]) -> str:
         timeout = self._exec_config.timeout_s + EXEC_MARGIN_S if self.name == "exec" else FILE_CALL_TIMEOUT_S
-        return await self._client.call(self.name, args, self._exec_config, timeout)
+        return await self._client.call(self.name, args, self._exec_config, timeout, self._files)
 
 
-def sandboxed_registry(local: ToolRegistry, client: SandboxClient, exec_config: ExecConfig) -> ToolRegistry:
+def sandboxed_registry(
+    local: ToolRegistry, client: SandboxClient, exec_config: ExecConfig, files: FilesConfig | None = None
+) -> ToolRegistry:
     """The registry the agent sees: `local`'s tools (specs only), each run through the sandbox."""
-    return ToolRegistry([SandboxTool(tool, client, exec_config) for tool in local.tools()])
+    return ToolRegistry([SandboxTool(tool, client, exec_config, files) for tool in local.tools()])

@@ -1,9 +1,10 @@
 """How the gateway reaches its tools: a sandbox container's socket, or a local subprocess sandbox.
 
-PICOCLAW_SANDBOX_SOCKET (or `picoclaw gateway --sandbox-socket`) names the socket of the sandbox
-container. Without it (a laptop) the gateway starts `picoclaw sandbox` as its own child, with a
-minimal environment (never the gateway's: it holds the keys) on a socket in a private 0700 folder,
-restarts it if it dies, and warns once that tools are not isolated.
+The config's tools.sandbox.socket names the socket of the sandbox container; PICOCLAW_SANDBOX_SOCKET
+(or `picoclaw gateway --sandbox-socket`, which sets it) overrides it. Without either (a laptop)
+the gateway starts `picoclaw sandbox` as its own child, with a minimal environment (never the
+gateway's: it holds the keys) on a socket in a private 0700 folder, restarts it if it dies, and
+warns once that tools are not isolated.
 """
 
 from __future__ import annotations
@@ -122,10 +123,10 @@ async def open_tools(config: GatewayConfig) -> Tools:
     from picoclaw_gateway.agent.tools import build_registry
 
     specs = build_registry(config.workspace, config.exec)  # the specs only; nothing runs in-process
-    socket_path = os.environ.get(SOCKET_ENV, "")
+    socket_path = os.environ.get(SOCKET_ENV, "") or config.sandbox_socket
     if socket_path:
         log.info("tools run in the sandbox at %s", socket_path)
-        return Tools(sandboxed_registry(specs, SandboxClient(socket_path), config.exec))
+        return Tools(sandboxed_registry(specs, SandboxClient(socket_path), config.exec, config.files))
     local = LocalSandbox(config.workspace)
     try:
         await local.ensure_running()
@@ -133,9 +134,10 @@ async def open_tools(config: GatewayConfig) -> Tools:
         log.error("the local tools sandbox did not start: %s", exc)
     log.warning(
         "tools are not isolated: they run in a local subprocess sandbox as this user (pid %s), which can "
-        "read what this user can read — fix: run the sandbox container and set %s",
+        "read what this user can read — fix: run the sandbox container and set tools.sandbox.socket "
+        "(or %s)",
         local.pid,
         SOCKET_ENV,
     )
     client = SandboxClient(local.socket_path, before_call=local.ensure_running)
-    return Tools(sandboxed_registry(specs, client, config.exec), local)
+    return Tools(sandboxed_registry(specs, client, config.exec, config.files), local)

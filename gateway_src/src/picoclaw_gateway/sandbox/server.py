@@ -16,7 +16,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from picoclaw_gateway.sandbox import procs
 from picoclaw_gateway.sandbox.protocol import (
@@ -27,6 +27,9 @@ from picoclaw_gateway.sandbox.protocol import (
     read_frame,
 )
 
+if TYPE_CHECKING:
+    from picoclaw_gateway.config import FilesConfig
+
 log = logging.getLogger("picoclaw.sandbox")
 
 REQUEST_READ_TIMEOUT_S = 10.0  # a client that connects and sends nothing is dropped
@@ -35,15 +38,37 @@ FILE_TOOL_TIMEOUT_S = 30.0
 MAX_OUTPUT_CHARS = 1_000_000
 
 
+def _request_limits(request: dict[str, Any]) -> dict[str, Any]:
+    limits = request.get("limits")
+    return limits if isinstance(limits, dict) else {}
+
+
 def _limits(request: dict[str, Any]) -> tuple[float, int]:
     """Clamp what the gateway asked for: the sandbox never trusts a number it cannot bound."""
-    limits = request.get("limits")
-    limits = limits if isinstance(limits, dict) else {}
+    limits = _request_limits(request)
     timeout = limits.get("timeout_s")
     chars = limits.get("max_output_chars")
     timeout_s = float(timeout) if isinstance(timeout, int | float) and math.isfinite(timeout) else 60.0
     max_chars = chars if isinstance(chars, int) and not isinstance(chars, bool) else 10_000
     return min(max(timeout_s, 0.1), MAX_EXEC_TIMEOUT_S), min(max(max_chars, 100), MAX_OUTPUT_CHARS)
+
+
+def _file_limits(request: dict[str, Any]) -> FilesConfig:
+    """The file tools' caps the gateway asked for (tools.files.*), each clamped to the validator's
+    bounds; a missing or malformed one is the default."""
+    from picoclaw_gateway.config import FilesConfig
+    from picoclaw_gateway.config_validator import BOUNDS, DEFAULTS
+
+    limits = _request_limits(request)
+    values = {}
+    for key in ("max_read_chars", "max_write_bytes", "max_edit_bytes"):
+        name = f"files_{key}"
+        value = limits.get(key)
+        if not isinstance(value, int) or isinstance(value, bool):
+            value = DEFAULTS[name]
+        low, high = BOUNDS[name]
+        values[key] = min(max(value, low), high)
+    return FilesConfig(**values)
 
 
 class SandboxServer:
@@ -52,14 +77,9 @@ class SandboxServer:
 
         self.workspace = workspace
         self.kill_all_others = kill_all_others
+        # Built per call: each call carries the caps (tools.files.*) the gateway's config sets.
         self._file_tools = {
-            tool.name: tool
-            for tool in (
-                ReadFileTool(workspace),
-                WriteFileTool(workspace),
-                EditFileTool(workspace),
-                ListDirTool(workspace),
-            )
+            tool.name: tool for tool in (ReadFileTool, WriteFileTool, EditFileTool, ListDirTool)
         }
         self._exec_lock = asyncio.Lock()
 
@@ -109,7 +129,8 @@ class SandboxServer:
                 result = await self._exec(args, timeout_s, max_chars)
             elif tool in self._file_tools:
                 async with asyncio.timeout(FILE_TOOL_TIMEOUT_S):
-                    result = await self._run(self._file_tools[tool], args)
+                    file_tool = self._file_tools[tool](self.workspace, _file_limits(request))
+                    result = await self._run(file_tool, args)
             else:
                 return {"v": 1, "ok": False, "error": f"unknown tool {tool!r}"}
         except TimeoutError:

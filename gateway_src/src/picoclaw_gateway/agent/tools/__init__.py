@@ -7,14 +7,16 @@ from pathlib import Path
 from picoclaw_gateway.agent.tools.base import Tool, ToolRegistry
 from picoclaw_gateway.agent.tools.exec_tool import ExecTool
 from picoclaw_gateway.agent.tools.files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
-from picoclaw_gateway.config import ExecConfig
+from picoclaw_gateway.config import ExecConfig, FilesConfig
 
 
-def build_registry(workspace: Path, exec_config: ExecConfig) -> ToolRegistry:
+def build_registry(
+    workspace: Path, exec_config: ExecConfig, files: FilesConfig | None = None
+) -> ToolRegistry:
     tools: list[Tool] = [
-        ReadFileTool(workspace),
-        WriteFileTool(workspace),
-        EditFileTool(workspace),
+        ReadFileTool(workspace, files),
+        WriteFileTool(workspace, files),
+        EditFileTool(workspace, files),
         ListDirTool(workspace),
     ]
     if exec_config.enabled:

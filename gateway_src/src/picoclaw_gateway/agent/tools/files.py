@@ -1,7 +1,8 @@
 """read_file, write_file, edit_file, list_dir — all confined to the workspace.
 
 Every path is opened through safe_fs (no link is followed out of the workspace, no resolve-then-open
-race). Sizes are capped so a huge file cannot blow up the process that runs the tool; hard-linked
+race). Sizes are capped (tools.files.* of the config, FilesConfig) so a huge file cannot blow up
+the process that runs the tool; hard-linked
 files are refused (the other name may be outside the workspace). Writes go to a temp file that is
 renamed over the target: the rename replaces the directory entry, it never writes through a link.
 """
@@ -16,19 +17,21 @@ from typing import Any, ClassVar
 
 from picoclaw_gateway.agent.tools.base import Tool, ToolError, require_str
 from picoclaw_gateway.agent.tools.safe_fs import normalize, open_beneath, os_error
+from picoclaw_gateway.config import FilesConfig
 
-MAX_READ_CHARS = 100_000
-MAX_READ_BYTES = MAX_READ_CHARS * 4  # UTF-8: at most 4 bytes per character
-MAX_WRITE_BYTES = 1024 * 1024
-MAX_EDIT_BYTES = 1024 * 1024
+# The defaults of tools.files.* (the validator's DEFAULTS via FilesConfig).
+MAX_READ_CHARS = FilesConfig().max_read_chars
+MAX_WRITE_BYTES = FilesConfig().max_write_bytes
+MAX_EDIT_BYTES = FilesConfig().max_edit_bytes
 MAX_LIST_ENTRIES = 500
 MAX_SCAN_ENTRIES = 20_000  # a folder with millions of entries must not be read whole
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY
 
 
 class _WorkspaceTool(Tool):
-    def __init__(self, workspace: Path) -> None:
+    def __init__(self, workspace: Path, limits: FilesConfig | None = None) -> None:
         self.workspace = workspace
+        self.limits = limits or FilesConfig()
 
     def rel(self, user_path: str) -> str:
         return normalize(str(self.workspace), user_path)
@@ -114,13 +117,15 @@ class ReadFileTool(_WorkspaceTool):
     async def run(self, args: dict[str, Any]) -> str:
         user_path = require_str(args, "path")
         rel = self.rel(user_path)
+        max_chars = self.limits.max_read_chars
+        max_bytes = max_chars * 4  # UTF-8: at most 4 bytes per character
         root = self.root_fd()
         try:
             # O_NONBLOCK: opening a FIFO must not hang; it is refused as not regular right after.
             fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
             try:
                 _check_regular(os.fstat(fd), user_path, "read")
-                data = _read_bytes(fd, MAX_READ_BYTES + 1)
+                data = _read_bytes(fd, max_bytes + 1)
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -128,8 +133,8 @@ class ReadFileTool(_WorkspaceTool):
         finally:
             os.close(root)
         text = data.decode("utf-8", errors="replace")
-        if len(data) > MAX_READ_BYTES or len(text) > MAX_READ_CHARS:
-            return text[:MAX_READ_CHARS] + f"\n[truncated at {MAX_READ_CHARS} characters]"
+        if len(data) > max_bytes or len(text) > max_chars:
+            return text[:max_chars] + f"\n[truncated at {max_chars} characters]"
         return text
 
 
@@ -147,9 +152,10 @@ class WriteFileTool(_WorkspaceTool):
         content = require_str(args, "content")
         rel = self.rel(user_path)
         data = content.encode("utf-8", errors="surrogatepass")
-        if len(data) > MAX_WRITE_BYTES:
+        cap = self.limits.max_write_bytes
+        if len(data) > cap:
             raise ToolError(
-                f"content is {len(data)} bytes; write_file writes at most {MAX_WRITE_BYTES} bytes per call "
+                f"content is {len(data)} bytes; write_file writes at most {cap} bytes per call "
                 "— fix: split it into smaller files"
             )
         root = self.root_fd()
@@ -209,22 +215,23 @@ class EditFileTool(_WorkspaceTool):
         if not old:
             raise ToolError("old_text must not be empty")
         rel = self.rel(user_path)
+        cap = self.limits.max_edit_bytes
         root = self.root_fd()
         try:
             fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
             try:
                 st = os.fstat(fd)
                 _check_regular(st, user_path, "edit")
-                if st.st_size > MAX_EDIT_BYTES:
+                if st.st_size > cap:
                     raise ToolError(
-                        f"{user_path!r} is {st.st_size} bytes; edit_file edits files up to {MAX_EDIT_BYTES} "
+                        f"{user_path!r} is {st.st_size} bytes; edit_file edits files up to {cap} "
                         "bytes — fix: use exec (sed) for large files"
                     )
-                data = _read_bytes(fd, MAX_EDIT_BYTES + 1)
+                data = _read_bytes(fd, cap + 1)
             finally:
                 os.close(fd)
-            if len(data) > MAX_EDIT_BYTES:
-                raise ToolError(f"{user_path!r} grew over {MAX_EDIT_BYTES} bytes while it was read")
+            if len(data) > cap:
+                raise ToolError(f"{user_path!r} grew over {cap} bytes while it was read")
             try:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
@@ -235,8 +242,8 @@ class EditFileTool(_WorkspaceTool):
             if count > 1:
                 raise ToolError(f"old_text occurs {count} times; include more context so it is unique")
             result = text.replace(old, new, 1).encode("utf-8", errors="surrogatepass")
-            if len(result) > MAX_EDIT_BYTES:
-                raise ToolError(f"the edited file would be over {MAX_EDIT_BYTES} bytes; refused")
+            if len(result) > cap:
+                raise ToolError(f"the edited file would be over {cap} bytes; refused")
             write_in(root, rel, user_path, result, st)
         except OSError as exc:
             raise os_error(exc, user_path) from None
