@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from picoclaw_gateway.config_validator import DEFAULTS
+from picoclaw_gateway.durable import fsync_dir, write_all
 from picoclaw_gateway.logging_setup import mask_secrets
 
 log = logging.getLogger(__name__)
@@ -113,20 +114,6 @@ def _encode(messages: list[Message]) -> bytes:
     return mask_secrets(lines).encode(errors="replace")  # a lone surrogate from the LLM: "?"
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class SessionStore:
     def __init__(
         self,
@@ -187,7 +174,7 @@ class SessionStore:
                     handle.seek(-1, os.SEEK_END)
                     if handle.read(1) != b"\n":
                         data = b"\n" + data
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -204,9 +191,9 @@ class SessionStore:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            _write_all(fd, _encode(messages))
+            write_all(fd, _encode(messages))
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)

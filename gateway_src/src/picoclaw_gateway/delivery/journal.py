@@ -50,6 +50,7 @@ from typing import Any
 
 from picoclaw_gateway.delivery import frames
 from picoclaw_gateway.delivery.entry import Entry, IncomingLike, JournalError, JournalFull, replay
+from picoclaw_gateway.durable import fsync_dir, write_all
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +63,6 @@ COMPACT_MIN_BYTES = 1 << 20
 # Delivery ids remembered per channel, finished or not: covers what a platform re-delivers after a
 # restart (Telegram: the last getUpdates batch, <= 100; Slack: the envelopes not yet acked).
 MAX_RECENT_DELIVERIES = 1_000
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _cost(entry: Entry) -> int:
@@ -311,7 +298,7 @@ class Journal:
         if self._fd < 0:
             raise JournalError("the delivery journal is closed — fix: open a new Journal")
         try:
-            _write_all(self._fd, frame)
+            write_all(self._fd, frame)
             os.fdatasync(self._fd)
         except OSError as err:
             # Cut a partial frame off, so later appends are not behind garbage.
@@ -348,12 +335,12 @@ class Journal:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                _write_all(fd, data)
+                write_all(fd, data)
                 os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(tmp, self.path)
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
             new_fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as err:
             raise JournalError(
