@@ -161,7 +161,8 @@ def test_fork_bomb_is_contained(
 
 
 def _sessions(container: str) -> dict[str, int]:
-    listing = docker("exec", container, "sh", "-c", "cd /workspace && find . -type f -exec wc -c {} +").stdout
+    # The chat histories live in the state directory (/state/sessions), out of the tools' reach.
+    listing = docker("exec", container, "sh", "-c", "cd /state/sessions && find . -type f -exec wc -c {} +").stdout
     return {
         path: int(size) for size, path in (line.split() for line in listing.splitlines()) if path != "total"
     }

@@ -77,7 +77,6 @@ def _load(config_path: str, workspace: str, health_port: int) -> GatewayConfig |
         log.warning("config: %s", warning)
     try:
         config.workspace.mkdir(parents=True, exist_ok=True)
-        (config.workspace / "sessions").mkdir(exist_ok=True)
     except OSError as exc:
         print(
             f"picoclaw: workspace {workspace} is not usable: {exc.strerror} "
@@ -121,7 +120,7 @@ class Gateway:
         from picoclaw_gateway.health import HealthServer
         from picoclaw_gateway.providers import create_provider
         from picoclaw_gateway.router import ChatRouter
-        from picoclaw_gateway.sessions import SessionStore
+        from picoclaw_gateway.sessions import SessionStore, migrate_from_workspace
 
         cfg = self.config
         loop = asyncio.get_running_loop()
@@ -183,8 +182,11 @@ class Gateway:
             max_reply_chars=cfg.agent.max_reply_chars,
             max_response_bytes=cfg.llm.max_response_bytes,
         )
+        moved = migrate_from_workspace(cfg.workspace, self.state_dir)
+        if moved:
+            log.info("moved %d chat histories from the workspace into the state directory", moved)
         sessions = SessionStore(
-            cfg.workspace,
+            self.state_dir,
             cfg.agent.history_limit,
             cfg.agent.history_max_chars,
             cfg.agent.history_message_max_chars,

@@ -1,4 +1,9 @@
-"""Per-chat history on disk: `<workspace>/sessions/<channel>_<chat>.jsonl`.
+"""Per-chat history on disk: `<state>/sessions/<channel>_<chat>.jsonl`.
+
+The folder is in the gateway's state directory, never the tools' workspace: a tool (driven by a
+prompt-injected LLM) can neither read another chat's history nor forge one. Every record is
+validated on load; one that is not a well-formed message is skipped with a warning, so a bad line
+never locks a chat.
 
 Crash-safe under kill -9 at any moment:
 - turns are appended as JSON lines in one write + fsync; a torn last line is ignored on load;
@@ -32,6 +37,37 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 # records or read_file's 100k results are cut when loaded, not sent whole forever).
 HISTORY_MAX_CHARS: int = DEFAULTS["history_max_chars"]
 HISTORY_MESSAGE_MAX_CHARS: int = DEFAULTS["history_message_max_chars"]
+
+
+def _is_tool_call(call: Any) -> bool:
+    return (
+        isinstance(call, dict)
+        and isinstance(call.get("id"), str)
+        and isinstance(call.get("name"), str)
+        and isinstance(call.get("arguments"), dict)
+    )
+
+
+def valid_record(record: Any) -> bool:
+    """A stored message of the shape the agent writes (and the providers read), nothing else."""
+    if not isinstance(record, dict):
+        return False
+    role, content = record.get("role"), record.get("content")
+    if role == "user":
+        return isinstance(content, str)
+    if role == "assistant":
+        calls = record.get("tool_calls")
+        if calls is None:
+            return isinstance(content, str)
+        return (
+            (content is None or isinstance(content, str))
+            and isinstance(calls, list)
+            and bool(calls)
+            and all(_is_tool_call(c) for c in calls)
+        )
+    if role == "tool":
+        return isinstance(record.get("tool_call_id"), str) and isinstance(content, str)
+    return False
 
 
 def sanitize(messages: list[Message]) -> list[Message]:
@@ -117,12 +153,12 @@ def _encode(messages: list[Message]) -> bytes:
 class SessionStore:
     def __init__(
         self,
-        workspace: Path,
+        state_dir: Path,
         history_limit: int,
         max_chars: int = HISTORY_MAX_CHARS,
         message_max_chars: int = HISTORY_MESSAGE_MAX_CHARS,
     ) -> None:
-        self.folder = workspace / "sessions"
+        self.folder = state_dir / "sessions"
         self.history_limit = history_limit
         self.max_chars = max_chars
         self.message_max_chars = message_max_chars
@@ -152,8 +188,10 @@ class SessionStore:
                 if number < len(lines) - 1:
                     log.warning("skipping unreadable line %d in %s", number + 1, path.name)
                 continue
-            if isinstance(record, dict):
+            if valid_record(record):
                 messages.append(record)
+            else:
+                log.warning("skipping line %d in %s: not a stored message", number + 1, path.name)
         history = bound(sanitize(messages), self.history_limit, self.max_chars, self.message_max_chars)
         # Compact when the file holds far more than we keep, so it does not grow forever.
         if len(lines) > 2 * self.history_limit + 20:
@@ -197,3 +235,40 @@ class SessionStore:
             os.close(fd)
         os.replace(tmp, path)
         fsync_dir(self.folder)
+
+
+def migrate_from_workspace(workspace: Path, state_dir: Path) -> int:
+    """Move the history files an older version kept in `<workspace>/sessions` into the state
+    directory, once (only while the state has no sessions folder yet). Only regular `.jsonl` files
+    are moved, never through a symlink; returns how many."""
+    old, new = workspace / "sessions", state_dir / "sessions"
+    if new.exists() or old.is_symlink() or not old.is_dir():
+        return 0
+    staging = state_dir / ".sessions.migrating"
+    staging.mkdir(mode=0o700, exist_ok=True)
+    moved = 0
+    for entry in os.scandir(old):
+        if not entry.name.endswith(".jsonl") or not entry.is_file(follow_symlinks=False):
+            continue
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        finally:
+            os.close(fd)
+        target = os.open(staging / entry.name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            write_all(target, data)
+            os.fsync(target)
+        finally:
+            os.close(target)
+        moved += 1
+    fsync_dir(staging)
+    os.replace(staging, new)  # all or nothing: a crash before this retries the whole copy
+    fsync_dir(state_dir)
+    for entry in os.scandir(old):
+        if entry.name.endswith(".jsonl") and entry.is_file(follow_symlinks=False):
+            os.unlink(entry.path)
+    return moved

@@ -153,7 +153,8 @@ async def test_reset_gives_each_queued_message_exactly_one_outcome(
     # The journal is in the state directory, the workspace's sibling, out of the tools' reach.
     state = workspace.parent / "state"
     assert (state / "journal" / "journal.bin").is_file() and state.stat().st_mode & 0o777 == 0o700
-    assert os.listdir(workspace) == ["sessions"], "nothing of the gateway's own in the workspace"
+    assert os.listdir(workspace) == [], "nothing of the gateway's own in the workspace"
+    assert (state / "sessions").is_dir(), "the chat histories are in the state directory too"
 
 
 async def test_a_state_directory_inside_the_workspace_is_refused(

@@ -83,7 +83,7 @@ async def test_a_provider_error_echoing_the_api_key_is_masked_in_the_chat(
     # A reply the LLM writes with the key in it is masked too, in the chat and in the session file.
     openai_fake.script.add(llm_script.text(f"your key is {OPENROUTER_KEY}, keep it safe"))
     assert await ask("what is my key?") == "your key is ***, keep it safe"
-    sessions = "".join(p.read_text() for p in (workspace / "sessions").iterdir())
+    sessions = "".join(p.read_text() for p in (workspace.parent / "state" / "sessions").iterdir())
     assert "keep it safe" in sessions and OPENROUTER_KEY not in sessions
     assert OPENROUTER_KEY not in gateway.output()
 
@@ -168,7 +168,7 @@ async def test_context_length_error_drops_old_turns_and_retries_once(
     assert await ask("turn 5") == "echo: turn 5"
     users = [m["content"] for m in openai_fake.script.requests[-1].body["messages"] if m["role"] == "user"]
     assert "turn 0" not in users
-    stored = (workspace / "sessions" / f"telegram_{ALLOWED_USER}.jsonl").read_text()
+    stored = (workspace.parent / "state" / "sessions" / f"telegram_{ALLOWED_USER}.jsonl").read_text()
     assert '"turn 0"' not in stored and '"turn 5"' in stored
     # Still too long after dropping: one retry only, then the user is told plainly what to do.
     openai_fake.script.add(llm_script.error(413, "request too large"), times=None)
@@ -185,7 +185,8 @@ async def test_a_huge_reply_in_history_does_not_block_later_turns(
     telegram: FakeTelegram,
     workspace: Path,
 ) -> None:
-    # A 1.1 MB answer stored by an older gateway (before replies were cut) ...
+    # A 1.1 MB answer stored by an older gateway (before replies were cut, in the workspace, where
+    # histories were kept before the state directory: moved there on start) ...
     sessions = workspace / "sessions"
     sessions.mkdir()
     old = [{"role": "user", "content": "write a novel"}, {"role": "assistant", "content": "n" * 1_100_000}]
