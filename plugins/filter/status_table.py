@@ -82,7 +82,7 @@ def _health(state: dict) -> str:
 
 
 def _rss(stats: dict, limit: object) -> str:
-    usage = str(stats.get("MemUsage", "")).split("/")[0].strip()
+    usage = str(stats.get("MemUsage", "")).split("/", maxsplit=1)[0].strip()
     try:
         limit_mib = f"{int(limit) / 1048576:.0f}MiB" if int(limit) else "none"
     except (TypeError, ValueError):
