@@ -16,20 +16,22 @@ consistent prefix. Files that vanish are skipped and reported.
 
 from __future__ import absolute_import, division, print_function
 
-import datetime
 import errno
 import hashlib
 import os
-import re
 import stat
 import tarfile
 import tempfile
 
+from ansible_collections.picoclaw.stack.plugins.module_utils.archive_names import (
+    CHECKSUM_SUFFIX,
+    archive_name,
+    list_archives,
+    prunable,
+)
+
 __metaclass__ = type
 
-ARCHIVE_SUFFIX = ".tar.gz"
-CHECKSUM_SUFFIX = ".sha256"
-_STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 _CHUNK = 1024 * 1024
 # Files up to this size stay in memory while being copied; larger ones spill to disk.
 _SPOOL_MAX = 8 * 1024 * 1024
@@ -153,44 +155,6 @@ def _plan_one(stack_dir, top, abs_path, entries, result, exclude_dir, follow=Fal
     else:
         # Sockets, FIFOs, devices: nothing a restore could use.
         result.skipped.append(arcname)
-
-
-def archive_name(prefix, dest, now=None):
-    """Timestamped name that does not exist yet in ``dest``."""
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    stamp = now.strftime(_STAMP_FORMAT)
-    name = "%s%s%s" % (prefix, stamp, ARCHIVE_SUFFIX)
-    serial = 1
-    while os.path.lexists(os.path.join(dest, name)):
-        serial += 1
-        name = "%s%s-%d%s" % (prefix, stamp, serial, ARCHIVE_SUFFIX)
-    return name
-
-
-def list_archives(dest, prefix):
-    """Archives made with ``prefix`` in ``dest``, oldest first."""
-    pattern = re.compile(r"^%s(\d{8}T\d{6}Z)(?:-(\d+))?%s$" % (re.escape(prefix), re.escape(ARCHIVE_SUFFIX)))
-    found = []
-    try:
-        names = os.listdir(dest)
-    except FileNotFoundError:
-        return []
-    for name in names:
-        match = pattern.match(name)
-        if match:
-            found.append(((match.group(1), int(match.group(2) or 1)), os.path.join(dest, name)))
-    return [path for _key, path in sorted(found)]
-
-
-def prunable(existing, retention, new_archive=None):
-    """Archives to delete so that ``retention`` remain, counting the new one."""
-    if retention <= 0:
-        return []
-    archives = list(existing)
-    if new_archive is not None and new_archive not in archives:
-        archives.append(new_archive)
-    excess = len(archives) - retention
-    return archives[:excess] if excess > 0 else []
 
 
 def _tarinfo_from_stat(arcname, st):
