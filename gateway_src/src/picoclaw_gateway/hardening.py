@@ -7,6 +7,7 @@ import ctypes
 PR_SET_DUMPABLE = 4
 PR_GET_DUMPABLE = 3
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 
 
 def _prctl(option: int, arg: int) -> int:
@@ -33,3 +34,9 @@ def is_dumpable() -> bool:
 def set_child_subreaper() -> None:
     """Orphans of our descendants (setsid + double fork, daemons) are re-parented to us, not to init."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def die_with_parent(signal_number: int) -> None:
+    """Receive `signal_number` when our parent dies (a kill -9 of the gateway must not leave its
+    local sandbox running with nobody to talk to)."""
+    _prctl(PR_SET_PDEATHSIG, signal_number)

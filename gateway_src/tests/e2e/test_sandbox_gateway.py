@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BOT_TOKEN, OPENROUTER_KEY
-from tests.e2e.conftest import AskFn, MakeConfig
+from tests.e2e.conftest import AskFn, MakeConfig, StartGateway
 from tests.e2e.gateway_process import GatewayProcess, free_port, gateway_env, http_status
 from tests.fakes import llm_script
 from tests.fakes.openai_api import FakeOpenAI
@@ -57,6 +57,25 @@ async def test_tools_run_in_a_local_sandbox_without_the_secrets(
     ]
     assert "ppid.txt" in result
     assert sandbox_child(gateway.pid) != sandbox
+
+
+async def test_the_local_sandbox_dies_with_a_killed_gateway(start_gateway: StartGateway) -> None:
+    gateway = await start_gateway()
+    sandbox = sandbox_child(gateway.pid)
+    os.kill(gateway.pid, signal.SIGKILL)  # no chance to close its tools
+    for _ in range(100):  # bounded: 10 s
+        if b"sandbox" not in _cmdline(sandbox):  # gone (or the pid reused by something else)
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"the local sandbox (pid {sandbox}) outlived its gateway's kill -9")
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 DROP_CAPS = ("setpriv", "--bounding-set=-all", "--inh-caps=-all", "--")

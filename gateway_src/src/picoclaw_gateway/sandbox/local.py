@@ -66,6 +66,8 @@ class LocalSandbox:
             self.socket_path,
             "--workspace",
             str(self.workspace),
+            "--parent-pid",
+            str(os.getpid()),
             stdin=asyncio.subprocess.DEVNULL,
             env=env,
         )

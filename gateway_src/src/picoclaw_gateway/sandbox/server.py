@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import os
+import signal
 import stat
 import sys
 from pathlib import Path
@@ -202,12 +203,16 @@ async def serve(socket_path: Path, workspace: Path, kill_all_others: bool) -> No
     _remove_socket(socket_path)
 
 
-USAGE = "usage: picoclaw sandbox --socket PATH [--workspace DIR] [--kill-all-others]"
+USAGE = "usage: picoclaw sandbox --socket PATH [--workspace DIR] [--kill-all-others] [--parent-pid PID]"
 
 
 def main(argv: list[str]) -> int:
     """`picoclaw sandbox ...`, parsed without argparse (its import alone is ~0.4 MB of RSS)."""
-    options = {"--socket": "", "--workspace": os.environ.get("PICOCLAW_WORKSPACE", "/workspace")}
+    options = {
+        "--socket": "",
+        "--workspace": os.environ.get("PICOCLAW_WORKSPACE", "/workspace"),
+        "--parent-pid": "",
+    }
     kill_all = False
     rest = list(argv)
     while rest:
@@ -226,10 +231,14 @@ def main(argv: list[str]) -> int:
     if not options["--socket"]:
         print(f"picoclaw sandbox: --socket is required\n{USAGE}", file=sys.stderr)
         return 2
-    return run_sandbox(options["--socket"], options["--workspace"], kill_all)
+    parent = options["--parent-pid"]
+    if parent and not parent.isdigit():
+        print(f"picoclaw sandbox: --parent-pid must be a process id, got {parent!r}", file=sys.stderr)
+        return 2
+    return run_sandbox(options["--socket"], options["--workspace"], kill_all, int(parent or 0))
 
 
-def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool) -> int:
+def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool, parent_pid: int = 0) -> int:
     from picoclaw_gateway import hardening
 
     logging.basicConfig(
@@ -241,6 +250,12 @@ def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool) -> int:
     if not root.is_dir():
         print(f"picoclaw sandbox: workspace {workspace} is not a folder — fix: mount one", file=sys.stderr)
         return 2
+    if parent_pid:
+        # Started by a gateway as its local sandbox: die with it (even on its kill -9). Checked after
+        # arming, so a parent that died in between is not missed.
+        hardening.die_with_parent(signal.SIGKILL)
+        if os.getppid() != parent_pid:
+            return 0
     hardening.set_child_subreaper()
     with contextlib.suppress(OSError):
         hardening.set_non_dumpable()  # a tool's process must not ptrace the sandbox to forge answers
