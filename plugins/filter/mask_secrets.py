@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.picoclaw.stack.plugins.module_utils.config_no_log import hidden_by_redaction
 from ansible_collections.picoclaw.stack.plugins.module_utils.config_validator import redact, validate_text
 
 MASK = "***"
@@ -55,18 +56,6 @@ MASK = "***"
 _SECRET_KEY = re.compile(r"key|token|secret|password|proxy", re.IGNORECASE)
 # Shorter fragments (a URL's password, a value only named like a secret) would mask unrelated log text.
 _MIN_FRAGMENT = 4
-
-
-def _hidden_by_redaction(plain: object, redacted: object, found: set) -> None:
-    """Every string of `plain` that redaction replaced is a secret."""
-    if isinstance(plain, dict) and isinstance(redacted, dict):
-        for key, value in plain.items():
-            _hidden_by_redaction(value, redacted.get(key), found)
-    elif isinstance(plain, list) and isinstance(redacted, list):
-        for value, hidden in zip(plain, redacted):
-            _hidden_by_redaction(value, hidden, found)
-    elif isinstance(plain, str) and plain and plain != redacted:
-        found.add(plain)
 
 
 def _named_like_secrets(data: object, found: set) -> None:
@@ -100,7 +89,7 @@ def secret_values(config_text: object) -> list:
     result = validate_text(text)
     found: set = set()
     if result.normalized is not None:
-        _hidden_by_redaction(result.normalized, redact(result.normalized), found)
+        hidden_by_redaction(result.normalized, redact(result.normalized), found)
     else:
         try:
             _named_like_secrets(json.loads(text), found)
