@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -21,10 +20,9 @@ from picoclaw_gateway.providers.base import (
     RetryableProviderError,
     ToolCall,
     is_context_too_long,
+    parse_body,
     parse_retry_after,
-    truncated_response,
 )
-from picoclaw_gateway.providers.truncated_json import close_truncated
 
 log = logging.getLogger(__name__)
 
@@ -165,19 +163,13 @@ class AnthropicProvider(Provider):
                 f"LLM provider returned HTTP {exc.status_code}: {mask_secrets(exc.message[:1000])[:300]}"
             ) from None
         response = raw.http_response
-        if was_truncated(response):
-            return truncated_response(
-                close_truncated(response.content.decode("utf-8", "ignore")),
-                parse_message,
-                self._config.max_response_bytes,
-            )
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            raise ProviderError(
-                "the LLM returned a response that is not JSON — fix: check llm.api_base"
-            ) from None
-        return parse_message(body)
+        return parse_body(
+            response.content,
+            was_truncated(response),
+            parse_message,
+            self._config.max_response_bytes,
+            "check llm.api_base",
+        )
 
     async def close(self) -> None:
         await self._client.close()

@@ -10,9 +10,12 @@ Each provider converts them to its wire format.
 from __future__ import annotations
 
 import abc
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from picoclaw_gateway.providers.truncated_json import close_truncated
 
 # The largest LLM response body read is llm.max_response_bytes (default 1 MiB; see the
 # validator's DEFAULTS). Past it the body is cut and the connection dropped, so a runaway or
@@ -107,6 +110,18 @@ def truncated_response(body: Any, parse: Any, max_bytes: int) -> LLMResponse:
             "readable text — fix: ask for a shorter answer, or raise llm.max_response_bytes"
         )
     return LLMResponse(text=response.text, truncated=True)
+
+
+def parse_body(content: bytes, truncated: bool, parse: Any, max_bytes: int, not_json_fix: str) -> LLMResponse:
+    """A response body read under the size cap: cut at the cap, what survives of it (see
+    truncated_response); otherwise JSON handed to `parse`, or a ProviderError naming the fix."""
+    if truncated:
+        return truncated_response(close_truncated(content.decode("utf-8", "ignore")), parse, max_bytes)
+    try:
+        body = json.loads(content)
+    except ValueError:
+        raise ProviderError(f"the LLM returned a response that is not JSON — fix: {not_json_fix}") from None
+    return parse(body)
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -20,10 +20,9 @@ from picoclaw_gateway.providers.base import (
     RetryableProviderError,
     ToolCall,
     is_context_too_long,
+    parse_body,
     parse_retry_after,
-    truncated_response,
 )
-from picoclaw_gateway.providers.truncated_json import close_truncated
 
 log = logging.getLogger(__name__)
 
@@ -204,20 +203,13 @@ class OpenAICompatProvider(Provider):
         except httpx.HTTPError as exc:
             raise RetryableProviderError(f"cannot reach the LLM provider ({type(exc).__name__})") from exc
         raise_for_status(response.status_code, response.headers, response.text)
-        if was_truncated(response):
-            return truncated_response(
-                close_truncated(response.content.decode("utf-8", "ignore")),
-                parse_completion,
-                self._config.max_response_bytes,
-            )
-        try:
-            body = json.loads(response.content)
-        except ValueError:
-            raise ProviderError(
-                "the LLM returned a response that is not JSON — fix: check llm.api_base "
-                "(an OpenAI-compatible base URL ends in /v1 or /api/v1)"
-            ) from None
-        return parse_completion(body)
+        return parse_body(
+            response.content,
+            was_truncated(response),
+            parse_completion,
+            self._config.max_response_bytes,
+            "check llm.api_base (an OpenAI-compatible base URL ends in /v1 or /api/v1)",
+        )
 
     async def close(self) -> None:
         await self._client.aclose()
