@@ -124,6 +124,8 @@ def test_normalized_shape_and_defaults() -> None:
                 "allowed_users": ["123456789012345678"],
                 "api_base": None,
                 "proxy": None,
+                "group_mode": "mention",
+                "allowed_groups": [],
             }
         ],
         "agent": {
@@ -138,6 +140,14 @@ def test_normalized_shape_and_defaults() -> None:
             "exec": {"enabled": True, "timeout_s": 30.0, "max_output_chars": 10000},
             "files": {"max_read_chars": 100000, "max_write_bytes": 1048576, "max_edit_bytes": 1048576},
             "sandbox": {"socket": None},
+        },
+        "memory": {"enabled": True, "max_chars": 4000},
+        "heartbeat": {"enabled": False, "interval_minutes": 30.0, "channel": 0, "chat_id": None},
+        "budgets": {
+            "daily_messages": 500,
+            "daily_tokens": 2000000,
+            "owner_daily_messages": None,
+            "owner_daily_tokens": None,
         },
     }
     assert normalized["agent"]["system_prompt"].strip()

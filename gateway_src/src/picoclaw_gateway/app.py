@@ -116,6 +116,7 @@ class Gateway:
         from picoclaw_gateway import memory
         from picoclaw_gateway.agent.loop import AgentLoop
         from picoclaw_gateway.channels import create_channel
+        from picoclaw_gateway.chat_extras import build_extras
         from picoclaw_gateway.core import ChatCore
         from picoclaw_gateway.health import HealthServer
         from picoclaw_gateway.providers import create_provider
@@ -191,7 +192,9 @@ class Gateway:
             cfg.agent.history_max_chars,
             cfg.agent.history_message_max_chars,
         )
-        router = ChatRouter(ChatCore(agent, sessions, journal), channels)
+        extras = build_extras(cfg, self.state_dir, channels)
+        core = ChatCore(agent, sessions, journal, extras=extras)
+        router = ChatRouter(core, channels)
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
         if resumed:
             log.info("resuming %d unfinished messages from the delivery journal", resumed)
@@ -207,7 +210,12 @@ class Gateway:
             ",".join(agent.tools.names()),
         )
         memory.settle_after_startup()
-        housekeeping = asyncio.create_task(self._housekeeping(memory.Trimmer().maybe_trim))
+        trimmer = memory.Trimmer()
+        background = [asyncio.create_task(self._housekeeping(lambda: (trimmer.maybe_trim(), extras.flush())))]
+        if cfg.heartbeat.enabled:
+            from picoclaw_gateway.heartbeat import start_heartbeat
+
+            background.append(start_heartbeat(cfg, agent, list(channels.values())))
 
         await self._stop.wait()
         deadline = loop.time() + SHUTDOWN_GRACE_S
@@ -216,10 +224,11 @@ class Gateway:
         for channel in channels.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(channel.stop(), CHANNEL_STOP_S)
-        for task in (*channel_tasks, housekeeping):
+        for task in (*channel_tasks, *background):
             task.cancel()
-        await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
+        await asyncio.gather(*channel_tasks, *background, return_exceptions=True)
         await router.shutdown(max(0.0, deadline - loop.time() - CLOSE_RESERVE_S))
+        extras.flush()
         for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):
             with contextlib.suppress(Exception):
                 await closer()

@@ -41,6 +41,8 @@ class ChannelConfig:
     app_token: str | None = field(default=None, repr=False)
     api_base: str | None = None
     proxy: str | None = None
+    group_mode: str = DEFAULTS["group_mode"]  # "mention" | "all": when the bot answers in a group
+    allowed_groups: tuple[str, ...] = ()  # group chat ids; empty: any group
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,30 @@ class FilesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MemoryConfig:
+    enabled: bool = DEFAULTS["memory_enabled"]
+    max_chars: int = DEFAULTS["memory_max_chars"]
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatConfig:
+    enabled: bool = DEFAULTS["heartbeat_enabled"]
+    interval_s: float = DEFAULTS["heartbeat_interval_minutes"] * 60
+    channel: int = 0  # index into GatewayConfig.channels
+    chat_id: str | None = None  # the owner's chat
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetConfig:
+    """Per user and UTC day; None: no limit. The owner (first allowed user) has own limits."""
+
+    daily_messages: int | None = DEFAULTS["daily_messages"]
+    daily_tokens: int | None = DEFAULTS["daily_tokens"]
+    owner_daily_messages: int | None = DEFAULTS["owner_daily_messages"]
+    owner_daily_tokens: int | None = DEFAULTS["owner_daily_tokens"]
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     llm: LLMConfig
     channels: tuple[ChannelConfig, ...]
@@ -80,6 +106,9 @@ class GatewayConfig:
     files: FilesConfig = FilesConfig()
     # tools.sandbox.socket; PICOCLAW_SANDBOX_SOCKET / --sandbox-socket override it (sandbox/local.py)
     sandbox_socket: str | None = DEFAULTS["sandbox_socket"]
+    memory: MemoryConfig = MemoryConfig()
+    heartbeat: HeartbeatConfig = HeartbeatConfig()
+    budgets: BudgetConfig = BudgetConfig()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
@@ -117,6 +146,8 @@ def from_normalized(
                 app_token=ch.get("app_token"),
                 api_base=ch.get("api_base"),
                 proxy=ch.get("proxy"),
+                group_mode=ch["group_mode"],
+                allowed_groups=tuple(ch["allowed_groups"]),
             )
             for ch in data["channels"]
         ),
@@ -141,6 +172,14 @@ def from_normalized(
             max_edit_bytes=int(files["max_edit_bytes"]),
         ),
         sandbox_socket=data["tools"]["sandbox"]["socket"],
+        memory=MemoryConfig(**data["memory"]),
+        heartbeat=HeartbeatConfig(
+            enabled=data["heartbeat"]["enabled"],
+            interval_s=float(data["heartbeat"]["interval_minutes"]) * 60,
+            channel=data["heartbeat"]["channel"],
+            chat_id=data["heartbeat"]["chat_id"],
+        ),
+        budgets=BudgetConfig(**data["budgets"]),
     )
 
 

@@ -16,6 +16,7 @@ import logging
 
 from picoclaw_gateway.agent.loop import AgentLoop
 from picoclaw_gateway.channels.base import Channel
+from picoclaw_gateway.chat_extras import HELP_LINES, ChatExtras
 from picoclaw_gateway.delivery.entry import Entry
 from picoclaw_gateway.delivery.journal import Journal
 from picoclaw_gateway.delivery.outbox import Outbox
@@ -27,6 +28,7 @@ HELP_TEXT = (
     "I am your PicoClaw assistant. Send me a message and I will answer, using tools in my "
     "workspace when needed.\n"
     "/reset - forget this chat's history\n"
+    f"{HELP_LINES}\n"
     "/help - show this help"
 )
 GREETING = "Hello! I am your PicoClaw assistant. Ask me anything. /help lists the commands."
@@ -43,9 +45,15 @@ def command_of(text: str) -> str | None:
 
 class ChatCore:
     def __init__(
-        self, agent: AgentLoop, sessions: SessionStore, journal: Journal, max_concurrent_turns: int = 4
+        self,
+        agent: AgentLoop,
+        sessions: SessionStore,
+        journal: Journal,
+        max_concurrent_turns: int = 4,
+        extras: ChatExtras | None = None,
     ) -> None:
         self.agent = agent
+        self.extras = extras or ChatExtras()  # long-term notes, budgets and their commands
         self.sessions = sessions
         self.journal = journal
         self.outbox = Outbox(journal)
@@ -75,16 +83,21 @@ class ChatCore:
         if command in ("help", "start"):
             self.journal.reply_ready(entry.id, HELP_TEXT if command == "help" else GREETING)
             return history
+        notice = self.extras.command(command, entry) or self.extras.refusal(entry)
+        if notice is not None:  # an extras command, or over a daily budget: no LLM call
+            self.journal.reply_ready(entry.id, notice)
+            return history
         try:
             async with self._turns, channel.typing(entry.chat_id):
                 if history is None:
                     history = self.load_history(*key)
                 before = len(history)
-                result = await self.agent.run_turn(history, entry.text)
+                result = await self.agent.run_turn(history, entry.text, **self.extras.turn_options(entry))
         except Exception:
             log.exception("failed to handle a message in chat %s:%s", *key)
             self.journal.mark_failed(entry.id, FAILED_NOTICE)
             return None  # reread from disk: a failed turn may have left it half-changed
+        self.extras.spent(entry, result.tokens)
         # The agent dropped old turns in place (context too long): the stored history drops them too.
         trimmed = len(history) < before
         if not result.new_messages:  # the turn failed (LLM unreachable, key refused): its text says why

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from picoclaw_gateway.agent.tools.base import ToolRegistry
+from picoclaw_gateway.agent.tools.base import Tool, ToolRegistry
 from picoclaw_gateway.config_validator import DEFAULTS
 from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
@@ -49,6 +49,7 @@ def clean_text(text: str, max_chars: int) -> str:
 class TurnResult:
     reply: str
     new_messages: list[Message] = field(default_factory=list)  # to persist; empty when the turn failed
+    tokens: int = 0  # what the provider reported for this turn's requests (budgets)
 
 
 class AgentLoop:
@@ -77,23 +78,34 @@ class AgentLoop:
             text += "\n\n" + TRUNCATED_NOTE.format(size=format_size(self.max_response_bytes))
         return text
 
-    async def _complete(self, conversation: list[Message], specs: list[dict[str, Any]]) -> LLMResponse:
-        return await with_retry(
-            lambda: self.provider.chat(self.system_prompt, conversation, specs), self.retry_policy
-        )
+    async def _complete(
+        self, system: str, conversation: list[Message], specs: list[dict[str, Any]]
+    ) -> LLMResponse:
+        return await with_retry(lambda: self.provider.chat(system, conversation, specs), self.retry_policy)
 
-    async def run_turn(self, history: list[Message], user_text: str) -> TurnResult:
+    async def run_turn(
+        self,
+        history: list[Message],
+        user_text: str,
+        *,
+        system_extra: str = "",
+        extra_tools: list[Tool] | None = None,
+    ) -> TurnResult:
         """One turn. When the provider says the conversation is too long, the oldest turns are
         removed from `history` *in place* (so the caller's cached history stays shortened) and
-        the request is retried once."""
+        the request is retried once. `system_extra` is appended to the system prompt and
+        `extra_tools` join the tools for this turn only (a chat's own notes and memory tool)."""
         new: list[Message] = [{"role": "user", "content": mask_secrets(user_text)}]
-        specs = self.tools.specs()
+        tools = ToolRegistry(self.tools.tools() + extra_tools) if extra_tools else self.tools
+        system = self.system_prompt + system_extra
+        specs = tools.specs()
         shortened = False
+        tokens = 0
         try:
             iteration = 0
             while iteration <= self.max_tool_iterations:
                 try:
-                    response = await self._complete(history + new, specs)
+                    response = await self._complete(system, history + new, specs)
                 except ContextTooLongError as exc:
                     if shortened or not history:
                         log.warning("LLM call failed: %s; nothing older left to drop", exc)
@@ -102,10 +114,11 @@ class AgentLoop:
                     dropped = drop_oldest_turns(history)
                     log.warning("%s; dropped the %d oldest history messages, retrying once", exc, dropped)
                     continue
+                tokens += response.tokens
                 if not response.tool_calls:
                     text = self._answer_text(response)
                     new.append({"role": "assistant", "content": text})
-                    return TurnResult(text.strip() or "(the model returned an empty answer)", new)
+                    return TurnResult(text.strip() or "(the model returned an empty answer)", new, tokens)
                 if iteration == self.max_tool_iterations:
                     break  # budget spent: do not run more tools
                 iteration += 1
@@ -121,7 +134,7 @@ class AgentLoop:
                 )
                 for call in response.tool_calls:
                     log.info("tool call %s", call.name)
-                    result = await self.tools.run(call.name, call.arguments)
+                    result = await tools.run(call.name, call.arguments)
                     new.append(
                         {
                             "role": "tool",
@@ -132,18 +145,21 @@ class AgentLoop:
                     )
         except ProviderAuthError as exc:
             log.error("%s", exc)
-            return TurnResult(f"Sorry, {exc}.")
+            return TurnResult(f"Sorry, {exc}.", tokens=tokens)
         except RetryableProviderError as exc:  # still failing after the retries
             log.warning("LLM call failed: %s", exc)
             return TurnResult(
-                mask_secrets(f"Sorry, I could not reach the language model: {exc}. Please try again later.")
+                mask_secrets(f"Sorry, I could not reach the language model: {exc}. Please try again later."),
+                tokens=tokens,
             )
         except ProviderError as exc:
             log.warning("LLM call failed: %s", exc)
-            return TurnResult(mask_secrets(f"Sorry, the language model's answer could not be used: {exc}."))
+            return TurnResult(
+                mask_secrets(f"Sorry, the language model's answer could not be used: {exc}."), tokens=tokens
+            )
         stopped = (
             f"I stopped after {self.max_tool_iterations} tool steps without reaching a final answer. "
             "Ask me to continue if you want me to keep going."
         )
         new.append({"role": "assistant", "content": stopped})
-        return TurnResult(stopped, new)
+        return TurnResult(stopped, new, tokens)

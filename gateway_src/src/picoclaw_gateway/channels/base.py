@@ -123,6 +123,26 @@ class Channel(abc.ABC):
         )
         return False
 
+    def addressed(
+        self,
+        chat_id: str,
+        *,
+        group: bool,
+        mentioned: bool = False,
+        replied: bool = False,
+        command: bool = False,
+    ) -> bool:
+        """Whether to answer: always in a private chat; in a group (channel.group_mode "mention")
+        only when the bot is mentioned, replied to or given a command, in a group that
+        allowed_groups lets in. A message not addressed to the bot never reaches the journal or
+        the LLM. Each platform says what a group, a mention and a reply are."""
+        if not group:
+            return True
+        if self.config.allowed_groups and chat_id not in self.config.allowed_groups:
+            log.info("ignored a message in %s group %s (not in allowed_groups)", self.name, chat_id)
+            return False
+        return self.config.group_mode == "all" or mentioned or replied or command
+
     async def accept(
         self, on_message: OnMessage, chat_id: str, user_id: str, text: str, delivery_id: str | None = None
     ) -> None:

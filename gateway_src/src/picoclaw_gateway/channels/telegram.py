@@ -34,10 +34,11 @@ from aiogram.exceptions import (  # noqa: E402
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import GetUpdates, SendMessage  # noqa: E402
+from aiogram.methods import GetMe, GetUpdates, SendMessage  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
 from picoclaw_gateway.channels._aiogram_httpx_session import HttpxSession  # noqa: E402
+from picoclaw_gateway.channels.telegram_groups import is_group, signals, without_mention  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,12 @@ TYPING_TIMEOUT_S = 10
 class SendMessageUnparsed(SendMessage):
     """sendMessage whose result stays a dict: we never use the sent Message, and parsing
     it would build aiogram's largest schema (~2 MB RSS) just to throw it away."""
+
+    __returning__ = dict
+
+
+class GetMeRaw(GetMe):
+    """getMe whose result stays a dict (only the username is used)."""
 
     __returning__ = dict
 
@@ -86,6 +93,8 @@ class TelegramChannel(Channel):
         if api is not None:
             session.api = api
         self.bot = Bot(token=config.token, session=session)
+        self._bot_id = int(config.token.split(":", 1)[0]) if config.token.split(":", 1)[0].isdigit() else 0
+        self._username: str | None = None  # from getMe, once a group message needs it
 
     async def run(self, on_message: OnMessage) -> None:
         offset: int | None = None
@@ -156,6 +165,15 @@ class TelegramChannel(Channel):
         sender_id = raw_sender_id(update)
         if sender_id is None or not self.admit(sender_id):
             return  # not a user's message (allowed_updates is only a request), or a stranger
+        raw = update["message"]
+        group = is_group(raw)
+        if group:
+            found = signals(raw, self._bot_id, await self._bot_username())
+            chat_id = str(raw["chat"].get("id"))
+            if not self.addressed(
+                chat_id, group=True, mentioned=found.mentioned, replied=found.replied, command=found.command
+            ):
+                return  # group chatter not for the bot: acknowledged, never decoded
         try:
             message = Message.model_validate(update["message"], context={"bot": self.bot})
         except Exception as exc:
@@ -168,7 +186,23 @@ class TelegramChannel(Channel):
             )
             return
         text = message.text or message.caption or ""
+        if group:
+            text = without_mention(text, self._username)
         await self.accept(on_message, str(message.chat.id), str(sender_id), text, str(update["update_id"]))
+
+    async def _bot_username(self) -> str | None:
+        """The bot's @username (getMe), asked until it is known; None while Telegram cannot say."""
+        if self._username is None:
+            try:
+                me = await self.bot(GetMeRaw(), request_timeout=TYPING_TIMEOUT_S)
+            except Exception as exc:
+                log.warning(
+                    "telegram getMe failed (%s): mentions by @username are not seen yet", type(exc).__name__
+                )
+                return None
+            username = me.get("username") if isinstance(me, dict) else None
+            self._username = username if isinstance(username, str) and username else None
+        return self._username
 
     def chunks(self, text: str) -> list[str]:
         return split_text(text, MESSAGE_LIMIT, utf16_len)

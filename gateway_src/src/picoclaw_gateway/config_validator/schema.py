@@ -45,6 +45,16 @@ DEFAULTS = {
     "files_max_write_bytes": 1024 * 1024,
     "files_max_edit_bytes": 1024 * 1024,
     "sandbox_socket": None,  # None: a local subprocess sandbox (not isolated)
+    # Assistant features (assistant.py). Budgets are per user and UTC day; None: no limit.
+    "memory_enabled": True,
+    "memory_max_chars": 4000,  # one chat's notes, sent with every request of that chat
+    "heartbeat_enabled": False,
+    "heartbeat_interval_minutes": 30.0,
+    "daily_messages": 500,
+    "daily_tokens": 2000000,
+    "owner_daily_messages": None,
+    "owner_daily_tokens": None,
+    "group_mode": "mention",
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -79,6 +89,8 @@ CHANNEL_KEYS = (
     "allowed_user_ids",
     "api_base",
     "proxy",
+    "group_mode",
+    "allowed_groups",
 )
 AGENT_KEYS = (
     "system_prompt",
@@ -94,13 +106,17 @@ SANDBOX_KEYS = ("socket",)
 TOOLS_KEYS = ("exec", "files", "sandbox")
 # Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
 UPSTREAM_TOOLS_USED = ("exec", "read_file")
-STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools")
+STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools", "memory", "heartbeat", "budgets")
+MEMORY_KEYS = ("enabled", "max_chars")
+HEARTBEAT_KEYS = ("enabled", "interval_minutes", "channel", "chat_id")
+BUDGET_KEYS = ("daily_messages", "daily_tokens", "owner_daily_messages", "owner_daily_tokens")
+GROUP_MODES = ("mention", "all")
 
 UPSTREAM_PROVIDER_ALIASES = {"gpt": "openai", "claude": "anthropic"}
 UPSTREAM_CHANNEL_KEYS = {
-    "telegram": ("enabled", "token", "proxy", "allow_from", "api_base", "base_url"),
-    "discord": ("enabled", "token", "proxy", "allow_from"),
-    "slack": ("enabled", "bot_token", "app_token", "proxy", "allow_from"),
+    "telegram": ("enabled", "token", "proxy", "allow_from", "api_base", "base_url", "group_trigger"),
+    "discord": ("enabled", "token", "proxy", "allow_from", "group_trigger"),
+    "slack": ("enabled", "bot_token", "app_token", "proxy", "allow_from", "group_trigger"),
 }
 UPSTREAM_DEFAULTS_USED = (
     "model",
@@ -124,5 +140,14 @@ MODEL_LIST_ENTRY_KEYS = ("model_name", "model", "api_key", "api_keys", "api_base
 
 
 # v3 channel_list entries: these live next to "settings"
-UPSTREAM_V3_CHANNEL_KEYS = ("enabled", "type", "allow_from", "settings")
-UPSTREAM_SECTIONS = ("agents", "providers", "channels", "tools", "model_list", "channel_list", "version")
+UPSTREAM_V3_CHANNEL_KEYS = ("enabled", "type", "allow_from", "settings", "group_trigger")
+UPSTREAM_SECTIONS = (
+    "agents",
+    "providers",
+    "channels",
+    "tools",
+    "model_list",
+    "channel_list",
+    "version",
+    "heartbeat",
+)

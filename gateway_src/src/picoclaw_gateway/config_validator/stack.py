@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
 from .schema import CHANNEL_KEYS, CHANNEL_TYPES, DEFAULTS, LLM_KEYS, PROVIDERS, STACK_TOP_KEYS
 from .sections import (
@@ -88,7 +89,9 @@ def _stack_channel(ck: Checker, section: dict, path: str) -> dict | None:
     # Telegram: a Bot API server; Discord/Slack: the REST/Web API base (advanced, e.g. test doubles).
     api_base = ck.url(section, "api_base", path, ("https", "http"))
     proxy = ck.url(section, "proxy", path, ("http", "https", "socks5", "socks5h"), secret=True)
-    return channel_entry(kind, token, app_token, users, api_base, proxy)
+    groups = group_settings(ck, section, path, kind, upstream=False)
+    entry = channel_entry(kind, token, app_token, users, api_base, proxy)
+    return None if entry is None else {**entry, **groups}
 
 
 def _stack_channels(ck: Checker, data: dict) -> list:
@@ -215,6 +218,7 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
     channels = _stack_channels(ck, data)
     agent = build_agent(ck, data, "$", DEFAULTS["max_tool_iterations"])
     tools = build_tools(ck, data, upstream=False)
+    assistant = build_assistant(ck, data, channels, upstream=False)
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools}
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant}

@@ -3,6 +3,7 @@ channel_list.<name> (version 3, secrets under "settings"); only telegram, discor
 
 from __future__ import annotations
 
+from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
 from .schema import (
     DEFAULT_SYSTEM_PROMPT,
@@ -117,7 +118,9 @@ def _upstream_channel(
     base_key = "api_base" if "api_base" in secrets else "base_url"
     api_base = ck.url(secrets, base_key, secrets_path, ("https", "http")) if kind == "telegram" else None
     proxy = ck.url(secrets, "proxy", secrets_path, ("http", "https", "socks5", "socks5h"), secret=True)
-    return channel_entry(kind, token, app_token, users, api_base, proxy)
+    groups = group_settings(ck, raw, path, kind, upstream=True)
+    entry = channel_entry(kind, token, app_token, users, api_base, proxy)
+    return None if entry is None else {**entry, **groups}
 
 
 def validate_upstream(ck: Checker, data: dict) -> dict | None:
@@ -135,6 +138,7 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
         "history_message_max_chars": DEFAULTS["history_message_max_chars"],
     }
     tools = build_tools(ck, data, upstream=True)
+    assistant = build_assistant(ck, data, channels, upstream=True)
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools}
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant}

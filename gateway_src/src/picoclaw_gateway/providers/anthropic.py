@@ -22,6 +22,7 @@ from picoclaw_gateway.providers.base import (
     is_context_too_long,
     parse_body,
     parse_retry_after,
+    usage_tokens,
 )
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ def parse_message(body: Any) -> LLMResponse:
                     arguments=dict(args) if isinstance(args, dict) else {"_value": args},
                 )
             )
-    return LLMResponse(text="".join(texts), tool_calls=calls)
+    tokens = usage_tokens(body.get("usage"), "input_tokens", "output_tokens")
+    return LLMResponse(text="".join(texts), tool_calls=calls, tokens=tokens)
 
 
 def _retry_after(exc: anthropic.APIStatusError) -> float | None:

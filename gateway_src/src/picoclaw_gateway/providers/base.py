@@ -44,6 +44,14 @@ class LLMResponse:
     text: str
     tool_calls: list[ToolCall] = field(default_factory=list)
     truncated: bool = False  # the body passed llm.max_response_bytes: text is what came before the cut
+    tokens: int = 0  # prompt + completion tokens the provider reported (0: not reported)
+
+
+def usage_tokens(usage: Any, *keys: str) -> int:
+    """The sum of the non-negative integer `keys` of a provider's usage object (0 if absent)."""
+    if not isinstance(usage, dict):
+        return 0
+    return sum(v for k in keys if type(v := usage.get(k)) is int and v > 0)
 
 
 class ProviderError(Exception):

@@ -22,6 +22,7 @@ from picoclaw_gateway.providers.base import (
     is_context_too_long,
     parse_body,
     parse_retry_after,
+    usage_tokens,
 )
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,9 @@ def parse_completion(body: Any) -> LLMResponse:
     if not text and isinstance(message.get("refusal"), str):
         text = message["refusal"]
     return LLMResponse(
-        text=text, tool_calls=_tool_calls(message.get("tool_calls"), "choices[0].message.tool_calls")
+        text=text,
+        tool_calls=_tool_calls(message.get("tool_calls"), "choices[0].message.tool_calls"),
+        tokens=usage_tokens(body.get("usage"), "prompt_tokens", "completion_tokens"),
     )
 
 
