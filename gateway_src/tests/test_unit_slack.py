@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from picoclaw_gateway.channels.base import is_allowed
-from picoclaw_gateway.channels.slack import RecentKeys, chat_for, reply_chunks, slack_unescape
+from picoclaw_gateway.channels.slack import RecentKeys, SlackChannel, chat_for, reply_chunks, slack_unescape
+from picoclaw_gateway.config import ChannelConfig
 
 
 def test_recent_keys_detect_repeats_and_stay_bounded() -> None:
@@ -29,9 +30,24 @@ def test_mention_is_answered_in_its_thread() -> None:
     assert chat_for({**event, "thread_ts": "1.0"}) == "C1:1.0"
 
 
-def test_channel_messages_without_mention_are_not_for_us() -> None:
-    assert chat_for({"type": "message", "channel_type": "channel", "channel": "C1", "ts": "1"}) is None
+def test_channel_messages_go_to_their_thread_and_are_answered_only_when_addressed() -> None:
+    event = {"type": "message", "channel_type": "channel", "channel": "C1", "ts": "1.5", "user": "U1"}
+    assert chat_for(event) == "C1:1.5"  # the same chat as the app_mention of that message
     assert chat_for({"type": "reaction_added", "channel": "C1"}) is None
+    channel = SlackChannel(ChannelConfig("slack", "xoxb-1-2-abc", app_token="xapp-1-A-1-abc"))
+    channel._bot_user_id = "UBOT"
+    assert not channel._addressed({**event, "text": "chatter"})
+    assert channel._addressed({**event, "text": "<@UBOT> hi"})
+    assert channel._addressed({"type": "app_mention", "channel": "C1", "text": "hi"})
+    assert channel._addressed({**event, "text": "more", "thread_ts": "1.0", "parent_user_id": "UBOT"})
+    assert not channel._addressed({**event, "text": "more", "thread_ts": "1.0", "parent_user_id": "U2"})
+    listed = SlackChannel(
+        ChannelConfig(
+            "slack", "xoxb-1-2-abc", app_token="xapp-1-A-1-abc", group_mode="all", allowed_groups=("C2",)
+        )
+    )
+    assert listed._addressed({**event, "channel": "C2", "text": "no mention needed"})
+    assert not listed._addressed({**event, "text": "<@UBOT> not an allowed channel"})
 
 
 def test_allowed_users_by_slack_id() -> None:

@@ -83,11 +83,11 @@ async def test_long_answer_is_split_into_ordered_chunks(
 async def test_two_chats_proceed_concurrently(
     gateway: GatewayProcess, openai_fake: FakeOpenAI, telegram: FakeTelegram
 ) -> None:
-    chat_a, chat_b = ALLOWED_USER, -1001
+    chat_a, chat_b = ALLOWED_USER, -1001  # chat B is a group: the bot answers when mentioned
     openai_fake.script.add(llm_script.text("slow answer for A", delay_s=3), match="from chat A")
     await telegram.push_update(ALLOWED_USER, "from chat A", chat_id=chat_a)
     await openai_fake.script.wait_for_requests(1)
-    await telegram.push_update(ALLOWED_USER, "from chat B", chat_id=chat_b)
+    await telegram.push_update(ALLOWED_USER, "@picoclaw_test_123456_bot from chat B", chat_id=chat_b)
     [b] = await telegram.wait_for_sent(1, chat_id=chat_b, wait_s=10)
     assert b.text == "echo: from chat B"
     assert telegram.sent_to(chat_a) == [], "chat B must not wait for chat A's slow LLM reply"

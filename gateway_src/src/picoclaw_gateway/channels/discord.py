@@ -117,8 +117,15 @@ class _Client(discord.Client):
         mentioned = isinstance(mentions, list) and any(
             isinstance(m, dict) and _snowflake(m.get("id")) == self.user.id for m in mentions
         )
-        if "guild_id" in data and not mentioned:
-            return False  # server chatter not addressed to the bot
+        if "guild_id" in data:  # a server channel: a group (a DM is always for the bot)
+            referenced = data.get("referenced_message")
+            replied_author = referenced.get("author") if isinstance(referenced, dict) else None
+            replied = (
+                isinstance(replied_author, dict) and _snowflake(replied_author.get("id")) == self.user.id
+            )
+            channel_id = str(data.get("channel_id"))
+            if not self._channel.addressed(channel_id, group=True, mentioned=mentioned, replied=replied):
+                return False  # server chatter not addressed to the bot
         return self._channel.admit(author_id)
 
     async def setup_hook(self) -> None:
@@ -193,6 +200,8 @@ class DiscordChannel(Channel):
         mentioned = any(user.id == client.user.id for user in message.mentions)
         text = strip_mention(message.content, client.user.id) if mentioned else message.content.strip()
         chat_id = str(message.channel.id)
+        if message.guild is not None and not text and not mentioned:
+            return  # group_mode "all": server chatter whose content Discord withholds (no intent)
         try:
             await self.accept(self._on_message, chat_id, str(message.author.id), text, str(message.id))
         except Exception:

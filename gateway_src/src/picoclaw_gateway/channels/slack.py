@@ -44,6 +44,10 @@ RETRY_DELAY_S = 5.0
 THREAD_SEPARATOR = ":"
 # Plain messages, messages with a file (their text is answered) and "also send to channel" replies.
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+# Channel messages (the app subscribed to message.channels/groups/mpim): a group chat, answered
+# when it mentions the bot (also an app_mention: the same message, answered once) or replies in a
+# thread the bot started, or always with group_mode "all".
+GROUP_CHANNEL_TYPES = ("channel", "group", "mpim")
 AUTH_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -108,7 +112,7 @@ def chat_for(event: dict[str, Any]) -> str | None:
     if kind == "message" and event.get("channel_type") == "im":
         thread = event.get("thread_ts")
         return f"{channel}{THREAD_SEPARATOR}{thread}" if thread else channel
-    if kind == "app_mention":
+    if kind == "app_mention" or (kind == "message" and event.get("channel_type") in GROUP_CHANNEL_TYPES):
         return f"{channel}{THREAD_SEPARATOR}{event.get('thread_ts') or event.get('ts')}"
     return None
 
@@ -212,6 +216,8 @@ class SlackChannel(Channel):
             return
         if not self.admit(user):
             return
+        if event.get("channel_type") != "im" and not self._addressed(event):
+            return
         text = slack_unescape(_MENTION.sub("", event.get("text") or "")).strip()
         try:
             # (channel, ts) names the user's message in every event and retry that carries it.
@@ -219,6 +225,17 @@ class SlackChannel(Channel):
         except Exception:
             self._recent.forget(*keys)  # not taken: its redelivery must not count as a duplicate
             raise
+
+    def _addressed(self, event: dict[str, Any]) -> bool:
+        """A message in a channel: the group policy of Channel.addressed."""
+        raw_text = event.get("text") or ""
+        return self.addressed(
+            str(event.get("channel")),
+            group=True,
+            mentioned=event.get("type") == "app_mention" or f"<@{self._bot_user_id}" in raw_text,
+            replied=bool(self._bot_user_id) and event.get("parent_user_id") == self._bot_user_id,
+            command=raw_text.startswith("/"),
+        )
 
     def chunks(self, text: str) -> list[str]:
         return reply_chunks(text)

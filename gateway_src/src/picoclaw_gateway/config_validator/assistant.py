@@ -143,7 +143,7 @@ def _heartbeat(ck: Checker, data: dict, channels: list, upstream: bool) -> dict:
         ck.unknown_keys(section, HEARTBEAT_KEYS, "$.heartbeat")
     enabled = ck.boolean(section, "enabled", "$.heartbeat", DEFAULTS["heartbeat_enabled"])
     interval = ck.number(
-        section, interval_key, "$.heartbeat", 0.05, 1440.0, DEFAULTS["heartbeat_interval_minutes"]
+        section, interval_key, "$.heartbeat", 0.02, 1440.0, DEFAULTS["heartbeat_interval_minutes"]
     )
     if not enabled or not channels:
         return off
