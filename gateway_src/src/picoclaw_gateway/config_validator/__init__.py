@@ -8,7 +8,8 @@ imports only), print or exit.
 
 Layout: schema (keys, defaults), result (Problem, ValidationResult), checker (paths and
 typed field readers), tokens (secrets and their shapes), users (allowed user ids),
-sections (normalized llm/channel/agent), tools_section (normalized tools), stack /
+sections (normalized llm/channel/agent), tools_section (normalized tools), assistant (memory,
+heartbeat, budgets, channel group settings), stack /
 upstream_llm / upstream (the two dialects), dispatch (validate), json_reading (validate_text,
 validate_file), redaction.
 
@@ -49,12 +50,18 @@ Normalized shape (every key always present, defaults filled in):
       "channels": [ {"type": "telegram"|"discord"|"slack", "token": str,
                      "app_token": str | None,          # slack only
                      "allowed_users": [str, ...],      # [] means open to everyone (warning)
-                     "api_base": str | None, "proxy": str | None} ],
+                     "api_base": str | None, "proxy": str | None,
+                     "group_mode": "mention"|"all", "allowed_groups": [str, ...]} ],
       "agent": {"system_prompt": str, "max_tool_iterations": int, "history_limit": int,
                 "max_reply_chars": int, "history_max_chars": int, "history_message_max_chars": int},
       "tools": {"exec": {"enabled": bool, "timeout_s": float, "max_output_chars": int},
                 "files": {"max_read_chars": int, "max_write_bytes": int, "max_edit_bytes": int},
                 "sandbox": {"socket": str | None}},      # None: a local subprocess sandbox
+      "memory": {"enabled": bool, "max_chars": int},
+      "heartbeat": {"enabled": bool, "interval_minutes": float,
+                    "channel": int, "chat_id": str | None},  # index into channels; the owner's chat
+      "budgets": {"daily_messages": int | None, "daily_tokens": int | None,   # None: no limit
+                  "owner_daily_messages": int | None, "owner_daily_tokens": int | None},
     }
 """
 
