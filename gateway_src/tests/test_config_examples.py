@@ -105,8 +105,16 @@ def to_upstream(config: dict) -> dict:
         for key in ("proxy", "api_base"):
             if key in section:
                 entry[key] = section[key]
+        if "group_mode" in section:
+            entry["group_trigger"] = {"mention_only": section["group_mode"] == "mention"}
         channels[kind] = entry
     out = {"agents": {"defaults": defaults}, "providers": providers, "channels": channels}
+    if "heartbeat" in config:
+        heartbeat = config["heartbeat"]
+        out["heartbeat"] = {
+            "enabled": heartbeat.get("enabled", False),
+            "interval": heartbeat["interval_minutes"],
+        }
     if "tools" in config:
         out["tools"] = {"exec": config["tools"]["exec"]} if "exec" in config["tools"] else {}
         files = config["tools"].get("files", {})
@@ -125,7 +133,9 @@ def test_upstream_form_of_each_example_is_valid_and_equivalent(name: str, text: 
     got = upstream.normalized
     not_upstream = {"timeout_s": None, "max_response_bytes": None}  # settings upstream has not
     assert got["llm"] | not_upstream == stack["llm"] | not_upstream
-    assert got["channels"] == stack["channels"]
+    no_group_list = {"allowed_groups": []}  # upstream has no list of allowed groups
+    assert [c | no_group_list for c in got["channels"]] == [c | no_group_list for c in stack["channels"]]
+    assert got["heartbeat"] == stack["heartbeat"]
     assert got["agent"]["max_tool_iterations"] == stack["agent"]["max_tool_iterations"]
     assert got["tools"]["exec"]["enabled"] == stack["tools"]["exec"]["enabled"]
     assert got["tools"]["files"]["max_read_chars"] == stack["tools"]["files"]["max_read_chars"]
