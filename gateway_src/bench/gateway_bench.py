@@ -151,6 +151,8 @@ def realistic_reply(request: RecordedRequest) -> Reply:
     messages = request.body.get("messages") or []
     last = messages[-1] if messages else {}
     if last.get("role") != "tool":
+        if " message 0 " in request.last_user_text:  # each chat's first turn saves notes (memory)
+            return tool_call("update_memory", {"notes": f"- bench user of {request.last_user_text[-12:]}"})
         return tool_call("list_dir", {"path": "."})
     line = f"Here is what I found for '{request.last_user_text}', with some detail. "
     body = "\n".join(f"{n:03d} {line}" for n in range(REALISTIC_REPLY_CHARS // (len(line) + 5) + 1))
@@ -197,7 +199,13 @@ async def run_profile(
     workspace = workdir / profile / "workspace"
     workspace.mkdir(parents=True)
     config = workdir / profile / "config.json"
-    config.write_text(json.dumps({"llm": {"provider": provider, **settings}, "channels": [platform.channel]}))
+    extra: dict[str, Any] = {}
+    if realistic:  # the assistant features on: memory and budgets are by default, the heartbeat too
+        extra["heartbeat"] = {"enabled": True, "interval_minutes": 30}
+        (workspace / "HEARTBEAT.md").write_text("# Checklist\n- tell me if backups/ is empty\n")
+    config.write_text(
+        json.dumps({"llm": {"provider": provider, **settings}, "channels": [platform.channel], **extra})
+    )
     result: dict[str, Any] = {"profile": profile, "chats": chats}
     gateway = GatewayProcess(config, workspace, workdir / profile, extra_env=env)
     try:
