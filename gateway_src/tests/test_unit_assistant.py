@@ -4,6 +4,7 @@ the usage ledger (day change, the user cap, a damaged file), and their config ke
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from picoclaw_gateway.channels.telegram_groups import signals, without_mention
 from picoclaw_gateway.config import BudgetConfig
 from picoclaw_gateway.config_validator import validate
 from picoclaw_gateway.heartbeat import has_tasks, is_ok
+from picoclaw_gateway.long_memory import NotesStore, file_name
 from tests.conftest import BOT_TOKEN
 
 BOT_ID = 123456
@@ -131,3 +133,20 @@ def test_upstream_group_trigger_and_heartbeat_map() -> None:
         "channel": 0,
         "chat_id": "111",
     }
+
+
+def test_notes_never_block_on_a_fifo_nor_write_through_a_link(tmp_path: Path) -> None:
+    workspace = tmp_path / "workspace"
+    (workspace / "memory").mkdir(parents=True)
+    store = NotesStore(workspace, max_chars=100)
+    os.mkfifo(workspace / "memory" / file_name("telegram", "1"))
+    assert store.load("telegram", "1") == "", "a FIFO is not read (it would block the event loop)"
+    outside = tmp_path / "outside.txt"
+    outside.write_text("untouched")
+    (workspace / "memory" / file_name("telegram", "2")).symlink_to(outside)
+    store.save("telegram", "2", "- new notes")
+    assert outside.read_text() == "untouched"
+    assert store.load("telegram", "2") == "- new notes"
+    (workspace / "memory").rename(workspace / "real-memory")
+    (workspace / "memory").symlink_to(tmp_path)
+    assert store.load("telegram", "2") == "", "a linked memory folder is not followed"
