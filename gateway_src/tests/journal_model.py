@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from picoclaw_gateway.delivery import Journal
+from picoclaw_gateway.media.ref import MediaRef
 
 # id -> (channel, chat_id, user_id, text, reply, parts_sent, notice)
 State = dict[int, tuple[Any, ...]]
@@ -21,6 +22,7 @@ class Msg:
     chat_id: str
     user_id: str
     text: str
+    media: MediaRef | None = None
 
 
 def snapshot(journal: Journal) -> State:

@@ -119,6 +119,7 @@ class Gateway:
         from picoclaw_gateway.chat_extras import build_extras
         from picoclaw_gateway.core import ChatCore
         from picoclaw_gateway.health import HealthServer
+        from picoclaw_gateway.media.turn import media_turns
         from picoclaw_gateway.providers import create_provider
         from picoclaw_gateway.router import ChatRouter
         from picoclaw_gateway.sessions import SessionStore, migrate_from_workspace
@@ -142,6 +143,7 @@ class Gateway:
                     channel_cfg.type,
                 )
                 return 2
+            channel.image_fit = (cfg.media.image_max_bytes, cfg.media.image_max_side_px)
             if channel.name in channels:
                 channel.name = f"{channel.name}{index}"
             channels[channel.name] = channel
@@ -193,7 +195,7 @@ class Gateway:
             cfg.agent.history_message_max_chars,
         )
         extras = build_extras(cfg, self.state_dir, channels)
-        core = ChatCore(agent, sessions, journal, extras=extras)
+        core = ChatCore(agent, sessions, journal, extras=extras, media=media_turns(cfg))
         router = ChatRouter(core, channels)
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
         if resumed:

@@ -96,6 +96,26 @@ class BudgetConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscriptionConfig:
+    api_base: str
+    api_key: str = field(repr=False)
+    model: str = DEFAULTS["transcription_model"]
+    max_bytes: int = DEFAULTS["transcription_max_bytes"]
+    max_seconds: int = DEFAULTS["transcription_max_seconds"]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaConfig:
+    """Photos and voice notes (media/): vision "auto" | True | False; transcription None: off."""
+
+    vision: str | bool = DEFAULTS["vision"]
+    image_max_bytes: int = DEFAULTS["image_max_bytes"]
+    image_max_side_px: int = DEFAULTS["image_max_side_px"]
+    download_timeout_s: float = DEFAULTS["media_download_timeout_s"]
+    transcription: TranscriptionConfig | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     llm: LLMConfig
     channels: tuple[ChannelConfig, ...]
@@ -109,10 +129,13 @@ class GatewayConfig:
     memory: MemoryConfig = MemoryConfig()
     heartbeat: HeartbeatConfig = HeartbeatConfig()
     budgets: BudgetConfig = BudgetConfig()
+    media: MediaConfig = MediaConfig()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
         values = [self.llm.api_key]
+        if self.media.transcription is not None:
+            values.append(self.media.transcription.api_key)
         for channel in self.channels:
             values.append(channel.token)
             if channel.app_token:
@@ -180,6 +203,18 @@ def from_normalized(
             chat_id=data["heartbeat"]["chat_id"],
         ),
         budgets=BudgetConfig(**data["budgets"]),
+        media=_media(data["media"]),
+    )
+
+
+def _media(media: dict[str, Any]) -> MediaConfig:
+    transcription = media["transcription"]
+    return MediaConfig(
+        vision=media["vision"],
+        image_max_bytes=media["image_max_bytes"],
+        image_max_side_px=media["image_max_side_px"],
+        download_timeout_s=float(media["download_timeout_s"]),
+        transcription=None if transcription is None else TranscriptionConfig(**transcription),
     )
 
 

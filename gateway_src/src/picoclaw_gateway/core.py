@@ -17,9 +17,11 @@ import logging
 from picoclaw_gateway.agent.loop import AgentLoop
 from picoclaw_gateway.channels.base import Channel
 from picoclaw_gateway.chat_extras import HELP_LINES, ChatExtras
+from picoclaw_gateway.config import MediaConfig
 from picoclaw_gateway.delivery.entry import Entry
 from picoclaw_gateway.delivery.journal import Journal
 from picoclaw_gateway.delivery.outbox import Outbox
+from picoclaw_gateway.media.turn import MediaTurns, Prepared
 from picoclaw_gateway.sessions import Message, SessionStore
 
 log = logging.getLogger(__name__)
@@ -51,8 +53,10 @@ class ChatCore:
         journal: Journal,
         max_concurrent_turns: int = 4,
         extras: ChatExtras | None = None,
+        media: MediaTurns | None = None,
     ) -> None:
         self.agent = agent
+        self.media = media or MediaTurns(MediaConfig(), vision=False)
         self.extras = extras or ChatExtras()  # long-term notes, budgets and their commands
         self.sessions = sessions
         self.journal = journal
@@ -88,15 +92,28 @@ class ChatCore:
             self.journal.reply_ready(entry.id, notice)
             return history
         try:
+            # In the turn slot: at most max_concurrent_turns photos or recordings are held at once.
             async with self._turns, channel.typing(entry.chat_id):
-                if history is None:
-                    history = self.load_history(*key)
-                before = len(history)
-                result = await self.agent.run_turn(history, entry.text, **self.extras.turn_options(entry))
+                user = Prepared(entry.text, entry.text)
+                if entry.media is not None:
+                    user = await self.media.prepare(entry.text, entry.media, channel)
+                if user.notice is None:
+                    if history is None:
+                        history = self.load_history(*key)
+                    before = len(history)
+                    result = await self.agent.run_turn(
+                        history, user.content, **self.extras.turn_options(entry)
+                    )
         except Exception:
             log.exception("failed to handle a message in chat %s:%s", *key)
             self.journal.mark_failed(entry.id, FAILED_NOTICE)
             return None  # reread from disk: a failed turn may have left it half-changed
+        if user.notice is not None:  # a photo or recording that cannot be used: say why, no LLM call
+            self.journal.reply_ready(entry.id, user.notice)
+            return history
+        if result.new_messages and user.stored is not user.content:
+            # The history keeps "[image] caption" / "[voice] transcript", never the image bytes.
+            result.new_messages[0] = {"role": "user", "content": user.stored}
         self.extras.spent(entry, result.tokens)
         # The agent dropped old turns in place (context too long): the stored history drops them too.
         trimmed = len(history) < before

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from picoclaw_gateway.channels.base import Channel, IncomingMessage
 from picoclaw_gateway.core import ChatCore, command_of
 from picoclaw_gateway.delivery.entry import JournalError, JournalFull
+from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class _Received:
     chat_id: str
     user_id: str
     text: str
+    media: MediaRef | None = None
 
 
 @dataclass(slots=True)
@@ -95,7 +97,9 @@ class ChatRouter:
         if worker is not None and len(worker.queue) >= MAX_QUEUED_PER_CHAT:
             self._refuse(message, f"chat has {MAX_QUEUED_PER_CHAT} queued messages")
             return
-        received = _Received(message.channel.name, message.chat_id, message.user_id, message.text)
+        received = _Received(
+            message.channel.name, message.chat_id, message.user_id, message.text, message.media
+        )
         try:
             entry_id = self.journal.record(received, message.delivery_id)
         except JournalFull as exc:

@@ -45,6 +45,15 @@ def clean_text(text: str, max_chars: int) -> str:
     return mask_secrets(text.encode("utf-8", "replace").decode("utf-8"))
 
 
+def _masked(content: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+    if isinstance(content, str):
+        return mask_secrets(content)
+    return [
+        {**part, "text": mask_secrets(part["text"])} if part.get("type") == "text" else part
+        for part in content
+    ]
+
+
 @dataclass(slots=True)
 class TurnResult:
     reply: str
@@ -86,7 +95,7 @@ class AgentLoop:
     async def run_turn(
         self,
         history: list[Message],
-        user_text: str,
+        user_text: str | list[dict[str, Any]],
         *,
         system_extra: str = "",
         extra_tools: list[Tool] | None = None,
@@ -94,8 +103,9 @@ class AgentLoop:
         """One turn. When the provider says the conversation is too long, the oldest turns are
         removed from `history` *in place* (so the caller's cached history stays shortened) and
         the request is retried once. `system_extra` is appended to the system prompt and
-        `extra_tools` join the tools for this turn only (a chat's own notes and memory tool)."""
-        new: list[Message] = [{"role": "user", "content": mask_secrets(user_text)}]
+        `extra_tools` join the tools for this turn only (a chat's own notes and memory tool).
+        `user_text` may be a list of parts (text and image, see media/turn.py)."""
+        new: list[Message] = [{"role": "user", "content": _masked(user_text)}]
         tools = ToolRegistry(self.tools.tools() + extra_tools) if extra_tools else self.tools
         system = self.system_prompt + system_extra
         specs = tools.specs()

@@ -28,10 +28,13 @@ from typing import Any, TypeVar
 
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.config_validator import DEFAULTS
+from picoclaw_gateway.media.download import MediaUnavailable
+from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
 
-NON_TEXT_REPLY = "I can only read text messages for now."
+NON_TEXT_REPLY = "I can only read text, photos and voice messages for now."
 EMPTY_REPLY = "(empty reply)"
 SEND_ATTEMPTS = 5
 MAX_BACKOFF_S = 30.0
@@ -46,6 +49,7 @@ class IncomingMessage:
     user_id: str
     text: str
     delivery_id: str | None = None  # the platform's id of this delivery: the same on a redelivery
+    media: MediaRef | None = None  # a photo or a recording; fetched only when its turn runs (media/)
 
 
 OnMessage = Callable[[IncomingMessage], Awaitable[None]]
@@ -67,6 +71,8 @@ class Channel(abc.ABC):
     name: str
     message_limit: int = 4000  # per platform message, as counted by `length`
     typing_interval_s: float | None = None  # None: the platform has no typing indicator
+    # (bytes, longer side in px) of media.image_*: a platform offering several sizes picks one that fits
+    image_fit: tuple[int, int] = (DEFAULTS["image_max_bytes"], DEFAULTS["image_max_side_px"])
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
@@ -144,15 +150,22 @@ class Channel(abc.ABC):
         return self.config.group_mode == "all" or mentioned or replied or command
 
     async def accept(
-        self, on_message: OnMessage, chat_id: str, user_id: str, text: str, delivery_id: str | None = None
+        self,
+        on_message: OnMessage,
+        chat_id: str,
+        user_id: str,
+        text: str,
+        delivery_id: str | None = None,
+        media: MediaRef | None = None,
     ) -> None:
-        """Hand an admitted sender's message over; a message without text gets a short notice."""
-        if not text:
+        """Hand an admitted sender's message over; one with neither text nor a photo or recording
+        (a sticker, a location, a file) gets a short notice."""
+        if not text and media is None:
             # In the background: a notice is not a message, it must not hold up the acknowledgement.
             self.notify(chat_id, NON_TEXT_REPLY)
             return
         async with self._intake:
-            await on_message(IncomingMessage(self, chat_id, user_id, text, delivery_id))
+            await on_message(IncomingMessage(self, chat_id, user_id, text, delivery_id, media))
 
     def notify(self, chat_id: str, text: str) -> None:
         """Send a notice in the background, best effort (never holds up intake)."""
@@ -169,6 +182,10 @@ class Channel(abc.ABC):
             await self.send(chat_id, text)
         except Exception as exc:
             log.warning("%s: could not send a notice to chat %s: %s", self.name, chat_id, type(exc).__name__)
+
+    async def media_location(self, media: MediaRef) -> tuple[str, dict[str, str]]:
+        """The URL of an attachment's bytes and the headers that fetch it (raises MediaUnavailable)."""
+        raise MediaUnavailable(f"{self.name} attachments are not supported")
 
     # ---- output ---------------------------------------------------------------------------------
     def chunks(self, text: str) -> list[str]:

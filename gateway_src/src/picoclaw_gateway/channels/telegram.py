@@ -34,11 +34,14 @@ from aiogram.exceptions import (  # noqa: E402
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import GetMe, GetUpdates, SendMessage  # noqa: E402
+from aiogram.methods import GetFile, GetMe, GetUpdates, SendMessage  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
 from picoclaw_gateway.channels._aiogram_httpx_session import HttpxSession  # noqa: E402
 from picoclaw_gateway.channels.telegram_groups import is_group, signals, without_mention  # noqa: E402
+from picoclaw_gateway.channels.telegram_media import telegram_media  # noqa: E402
+from picoclaw_gateway.media.download import MediaUnavailable  # noqa: E402
+from picoclaw_gateway.media.ref import MediaRef  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,12 @@ class SendMessageUnparsed(SendMessage):
 
 class GetMeRaw(GetMe):
     """getMe whose result stays a dict (only the username is used)."""
+
+    __returning__ = dict
+
+
+class GetFileRaw(GetFile):
+    """getFile whose result stays a dict (only file_path is used)."""
 
     __returning__ = dict
 
@@ -188,7 +197,22 @@ class TelegramChannel(Channel):
         text = message.text or message.caption or ""
         if group:
             text = without_mention(text, self._username)
-        await self.accept(on_message, str(message.chat.id), str(sender_id), text, str(update["update_id"]))
+        media = telegram_media(raw, self.image_fit)
+        chat_id = str(message.chat.id)
+        await self.accept(on_message, chat_id, str(sender_id), text, str(update["update_id"]), media)
+
+    async def media_location(self, media: MediaRef) -> tuple[str, dict[str, str]]:
+        """getFile, then the file URL (it holds the bot token: never logged). Bot API limit: 20 MB."""
+        try:
+            found = await self.bot(GetFileRaw(file_id=media.ref), request_timeout=TYPING_TIMEOUT_S * 3)
+        except (TelegramBadRequest, TelegramNotFound) as exc:
+            raise MediaUnavailable(f"Telegram refused to hand it over: {exc.message}") from exc
+        except Exception as exc:
+            raise MediaUnavailable(f"Telegram getFile failed ({type(exc).__name__})") from exc
+        path = found.get("file_path") if isinstance(found, dict) else None
+        if not isinstance(path, str) or not path:
+            raise MediaUnavailable("Telegram gave no file path (the file may be over the 20 MB bot limit)")
+        return self.bot.session.api.file_url(self.bot.token, path), {}
 
     async def _bot_username(self) -> str | None:
         """The bot's @username (getMe), asked until it is known; None while Telegram cannot say."""

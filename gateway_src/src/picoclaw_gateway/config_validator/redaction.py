@@ -42,6 +42,11 @@ def redact(normalized: dict) -> dict:
         if llm.get("api_key"):
             llm["api_key"] = "***"
         llm["api_base"] = _redact_url(llm.get("api_base"))
+    transcription = (out.get("media") or {}).get("transcription")
+    if isinstance(transcription, dict):
+        if transcription.get("api_key"):
+            transcription["api_key"] = "***"
+        transcription["api_base"] = _redact_url(transcription.get("api_base"))
     for channel in out.get("channels") or []:
         if not isinstance(channel, dict):
             continue

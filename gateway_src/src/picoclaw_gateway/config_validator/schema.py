@@ -55,6 +55,14 @@ DEFAULTS = {
     "owner_daily_messages": None,
     "owner_daily_tokens": None,
     "group_mode": "mention",
+    # Photos and voice notes (media.py). vision "auto": see media.vision_rule in docs/configuration.md.
+    "vision": "auto",
+    "image_max_bytes": 5 * 1024 * 1024,  # Anthropic's per-image limit; a photo from a phone is ~0.3-3 MB
+    "image_max_side_px": 2048,  # the vision APIs scale larger images down to ~1.5-2k px anyway
+    "media_download_timeout_s": 60.0,
+    "transcription_model": "whisper-1",
+    "transcription_max_bytes": 10 * 1024 * 1024,  # ~40 min of a Telegram voice note (Opus, ~32 kbit/s)
+    "transcription_max_seconds": 600,
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -106,7 +114,9 @@ SANDBOX_KEYS = ("socket",)
 TOOLS_KEYS = ("exec", "files", "sandbox")
 # Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
 UPSTREAM_TOOLS_USED = ("exec", "read_file")
-STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools", "memory", "heartbeat", "budgets")
+STACK_TOP_KEYS = (
+    "llm", "channel", "channels", "agent", "tools", "memory", "heartbeat", "budgets", "media"
+)  # fmt: skip
 MEMORY_KEYS = ("enabled", "max_chars")
 HEARTBEAT_KEYS = ("enabled", "interval_minutes", "channel", "chat_id")
 BUDGET_KEYS = ("daily_messages", "daily_tokens", "owner_daily_messages", "owner_daily_tokens")

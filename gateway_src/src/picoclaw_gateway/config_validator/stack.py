@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
+from .media import build_media
 from .schema import CHANNEL_KEYS, CHANNEL_TYPES, DEFAULTS, LLM_KEYS, PROVIDERS, STACK_TOP_KEYS
 from .sections import (
     build_agent,
@@ -219,6 +220,7 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
     agent = build_agent(ck, data, "$", DEFAULTS["max_tool_iterations"])
     tools = build_tools(ck, data, upstream=False)
     assistant = build_assistant(ck, data, channels, upstream=False)
+    media = build_media(ck, data, upstream=False)
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant}
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant, "media": media}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
+from .media import build_media
 from .schema import (
     DEFAULT_SYSTEM_PROMPT,
     DEFAULTS,
@@ -141,4 +142,5 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
     assistant = build_assistant(ck, data, channels, upstream=True)
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant}
+    media = build_media(ck, data, upstream=True)  # defaults: upstream has no media section
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant, "media": media}

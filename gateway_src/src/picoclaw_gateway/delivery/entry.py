@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from picoclaw_gateway.media.ref import MediaRef
+
 
 class JournalError(Exception):
     """The journal cannot do what was asked; the message says what is wrong and the fix."""
@@ -19,6 +21,7 @@ class IncomingLike(Protocol):
     chat_id: str
     user_id: str
     text: str
+    media: MediaRef | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,7 @@ class Entry:
     reply: str | None = None  # staged reply: a resume sends it instead of asking the LLM again
     parts_sent: int = 0  # parts of `reply` the platform already accepted
     notice: str | None = None  # the outcome is this notice instead of a reply
+    media: MediaRef | None = None  # a reference only: the bytes are fetched again when the turn runs
 
     @property
     def state(self) -> str:
@@ -40,7 +44,7 @@ class Entry:
         return "reply" if self.reply is not None else "received"
 
     def record_frame(self) -> dict[str, Any]:
-        return {
+        frame = {
             "k": "R",
             "id": self.id,
             "ch": self.channel,
@@ -49,6 +53,9 @@ class Entry:
             "text": self.text,
             "t": self.received_at,
         }
+        if self.media is not None:
+            frame["m"] = self.media.to_json()
+        return frame
 
     def frames(self) -> list[dict[str, Any]]:
         """The fewest frames that rebuild this entry: what compaction writes."""
@@ -82,6 +89,7 @@ def replay(entries: dict[int, Entry], rec: dict[str, Any]) -> int:
                 _str(rec["user"]),
                 _str(rec["text"]),
                 float(rec["t"]),
+                media=MediaRef.from_json(rec["m"]) if "m" in rec else None,
             )
         return entry_id + 1
     entry = entries.get(entry_id)

@@ -179,7 +179,13 @@ class Journal:
                     f"{name} is longer than {MAX_ID_CHARS} characters — fix: not a platform id"
                 )
         entry = Entry(
-            self._next_id, msg.channel, msg.chat_id, msg.user_id, self._clean(msg.text), time.time()
+            self._next_id,
+            msg.channel,
+            msg.chat_id,
+            msg.user_id,
+            self._clean(msg.text),
+            time.time(),
+            media=msg.media,
         )
         rec = entry.record_frame()
         if delivery_id is not None:

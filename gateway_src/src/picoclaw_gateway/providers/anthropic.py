@@ -56,9 +56,18 @@ def to_anthropic_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]
                 )
             if blocks:
                 add("assistant", blocks)
+        elif isinstance(msg.get("content"), list):  # text + image parts (media/turn.py)
+            add("user", [_anthropic_block(part) for part in msg["content"]])
         else:
             add("user", [{"type": "text", "text": msg.get("content") or " "}])
     return wire
+
+
+def _anthropic_block(part: dict[str, Any]) -> dict[str, Any]:
+    if part["type"] == "image":
+        source = {"type": "base64", "media_type": part["mime"], "data": part["data"]}
+        return {"type": "image", "source": source}
+    return {"type": "text", "text": part["text"]}
 
 
 def _bad(field: str, problem: str) -> ProviderError:

@@ -48,9 +48,17 @@ def to_openai_messages(system: str, messages: list[dict[str, Any]]) -> list[dict
             )
         elif msg["role"] == "tool":
             wire.append({"role": "tool", "tool_call_id": msg["tool_call_id"], "content": msg["content"]})
+        elif isinstance(msg.get("content"), list):  # text + image parts (media/turn.py)
+            wire.append({"role": msg["role"], "content": [_openai_part(part) for part in msg["content"]]})
         else:
             wire.append({"role": msg["role"], "content": msg.get("content") or ""})
     return wire
+
+
+def _openai_part(part: dict[str, Any]) -> dict[str, Any]:
+    if part["type"] == "image":
+        return {"type": "image_url", "image_url": {"url": f"data:{part['mime']};base64,{part['data']}"}}
+    return {"type": "text", "text": part["text"]}
 
 
 def _parse_arguments(raw: Any) -> dict[str, Any]:

@@ -1,0 +1,66 @@
+"""Attachment bytes fetched with a byte cap and a time limit, streamed: never more than the cap held."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+
+from picoclaw_gateway.http_client import shared_ssl_context
+
+log = logging.getLogger(__name__)
+
+CHUNK = 64 * 1024
+
+
+class MediaTooLarge(Exception):
+    """The attachment is over the configured byte cap."""
+
+
+class MediaUnavailable(Exception):
+    """The platform did not hand the file over (expired, refused, unreachable, too slow)."""
+
+
+async def fetch_capped(
+    url: str, *, headers: dict[str, str] | None, max_bytes: int, timeout_s: float, proxy: str | None = None
+) -> bytes:
+    """GET `url`: the body, at most `max_bytes` (MediaTooLarge past it), within `timeout_s` in all.
+
+    A Content-Length over the cap is refused before any body is read; without one, reading stops
+    (and the connection is dropped) at the first byte past the cap. Redirects are not followed
+    blindly: the platforms' file URLs answer directly (Slack's url_private would drop the bot
+    token's header on a redirect to another host anyway).
+    """
+    try:
+        return await asyncio.wait_for(_fetch(url, headers, max_bytes, timeout_s, proxy), timeout_s)
+    except TimeoutError as exc:
+        raise MediaUnavailable(f"the download took longer than {timeout_s:g} s") from exc
+    except httpx.HTTPError as exc:
+        raise MediaUnavailable(f"the download failed ({type(exc).__name__})") from exc
+
+
+async def _fetch(
+    url: str, headers: dict[str, str] | None, max_bytes: int, timeout_s: float, proxy: str | None
+) -> bytes:
+    async with (
+        httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
+            verify=shared_ssl_context(),
+            proxy=proxy,
+            follow_redirects=False,
+        ) as client,
+        client.stream("GET", url, headers={**(headers or {}), "Accept-Encoding": "identity"}) as response,
+    ):
+        if response.status_code != 200:
+            raise MediaUnavailable(f"the platform answered HTTP {response.status_code}")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise MediaTooLarge(int(declared))
+        body = bytearray()
+        # Raw bytes (identity asked for): a compressed body could unpack far past the cap in one chunk.
+        async for chunk in response.aiter_raw(CHUNK):
+            if len(body) + len(chunk) > max_bytes:
+                raise MediaTooLarge(len(body) + len(chunk))
+            body += chunk
+        return bytes(body)
