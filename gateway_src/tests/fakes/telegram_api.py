@@ -34,6 +34,7 @@ from aiohttp import web
 from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
 
 MAX_MESSAGE_UTF16 = 4096
+MAX_BOT_DOWNLOAD_BYTES = 20 * 1024 * 1024
 # Parameters the real API takes as JSON-serialized strings inside form bodies.
 _JSON_PARAMS = {"allowed_updates", "reply_markup", "reply_parameters", "entities", "commands", "scope",
                 "link_preview_options"}  # fmt: skip
@@ -112,7 +113,8 @@ class FakeTelegram(FakeServer):
         self.allowed_updates: list[str] | None = None
         self.flood_remaining = 0
         self.flood_retry_after = 1
-        self.files: dict[str, bytes] = {}
+        self.files: dict[str, bytes] = {}  # file_id -> bytes served by getFile + /file/bot<token>/<path>
+        self.file_folders: dict[str, str] = {}  # file_id -> the folder of its file_path ("photos", "voice")
         self.get_updates_status: int | None = None  # e.g. 502: every getUpdates fails until None
         self.flood_until: dict[str, float] = {}  # method -> end of its 429 window (monotonic)
         self.raw_answers: dict[str, list[RawAnswer]] = {}  # method -> answers served next, in order
@@ -157,7 +159,7 @@ class FakeTelegram(FakeServer):
 
     # ---- control (in-process) --------------------------------------------------------------
     async def push_update(
-        self, user_id: int, text: str, chat_id: int | None = None, extra: dict[str, Any] | None = None
+        self, user_id: int, text: str | None, chat_id: int | None = None, extra: dict[str, Any] | None = None
     ) -> int:
         """Queue a text message from `user_id` in `chat_id` (private chat by default); `extra`
         fields are added to the message as they are (any shape, like a newer Bot API's)."""
@@ -171,9 +173,10 @@ class FakeTelegram(FakeServer):
                 "from": user,
                 "chat": _chat(chat_id, user),
                 "date": int(time.time()),
-                "text": text,
             }
-            command = re.match(r"/\w+(@\w+)?", text)
+            if text is not None:  # None: a message without text (a photo, a voice note)
+                message["text"] = text
+            command = re.match(r"/\w+(@\w+)?", text or "")
             if command:
                 message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command.group())}]
             message.update(extra or {})
@@ -181,6 +184,21 @@ class FakeTelegram(FakeServer):
             self.pushed_at[update_id] = time.monotonic()
             self._changed.notify_all()
         return update_id
+
+    def add_file(self, data: bytes, folder: str = "documents") -> str:
+        """Store a file the way Telegram holds an upload; returns its file_id."""
+        file_id = f"AgAC{folder[:3]}{len(self.files):04d}{len(data)}"
+        self.files[file_id] = data
+        self.file_folders[file_id] = folder
+        return file_id
+
+    async def push_media(self, user_id: int, fields: dict[str, Any], caption: str | None = None) -> int:
+        """Queue a message without text: `fields` are its attachment fields as the Bot API sends them
+        ({"photo": [PhotoSize...]}, {"voice": {...}}, {"document": {...}}), plus an optional caption."""
+        extra = dict(fields)
+        if caption is not None:
+            extra["caption"] = caption
+        return await self.push_update(user_id, None, extra=extra)
 
     async def wait_for_sent(
         self, count: int, chat_id: int | None = None, wait_s: float = 10.0
@@ -389,11 +407,13 @@ class FakeTelegram(FakeServer):
         file_id = str(params.get("file_id", ""))
         if file_id not in self.files:
             raise TelegramError(400, "Bad Request: invalid file_id")
+        if len(self.files[file_id]) > MAX_BOT_DOWNLOAD_BYTES:
+            raise TelegramError(400, "Bad Request: file is too big")  # the Bot API's 20 MB download limit
         return {
             "file_id": file_id,
             "file_unique_id": file_id[:8],
             "file_size": len(self.files[file_id]),
-            "file_path": f"documents/{file_id}",
+            "file_path": f"{self.file_folders.get(file_id, 'documents')}/{file_id}",
         }
 
     async def _file(self, request: web.Request) -> web.Response:
