@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from picoclaw_gateway.delivery import Journal
-from picoclaw_gateway.media.ref import MediaRef
 
 # id -> (channel, chat_id, user_id, text, reply, parts_sent, notice)
 State = dict[int, tuple[Any, ...]]
@@ -22,7 +21,6 @@ class Msg:
     chat_id: str
     user_id: str
     text: str
-    media: MediaRef | None = None
 
 
 def snapshot(journal: Journal) -> State:

@@ -149,6 +149,13 @@ def test_normalized_shape_and_defaults() -> None:
             "owner_daily_messages": None,
             "owner_daily_tokens": None,
         },
+        "media": {
+            "vision": "auto",
+            "image_max_bytes": 5242880,
+            "image_max_side_px": 2048,
+            "download_timeout_s": 60.0,
+            "transcription": None,
+        },
     }
     assert normalized["agent"]["system_prompt"].strip()
 

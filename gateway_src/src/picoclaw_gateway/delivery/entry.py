@@ -21,7 +21,6 @@ class IncomingLike(Protocol):
     chat_id: str
     user_id: str
     text: str
-    media: MediaRef | None
 
 
 @dataclass(frozen=True, slots=True)

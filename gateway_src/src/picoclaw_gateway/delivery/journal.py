@@ -185,7 +185,7 @@ class Journal:
             msg.user_id,
             self._clean(msg.text),
             time.time(),
-            media=msg.media,
+            media=getattr(msg, "media", None),  # optional: only messages with a photo or recording
         )
         rec = entry.record_frame()
         if delivery_id is not None:
