@@ -125,6 +125,8 @@ class FakeDiscord(FakeServer):
         self.app[FAKE_NAME] = "discord"
         self.app.router.add_get("/gateway", self._gateway_ws)
         self.app.router.add_route("*", "/api/v10/{path:.+}", self._rest)
+        self.app.router.add_get("/attachments/{channel}/{id}/{name}", self._attachment)
+        self.attachments: dict[str, bytes] = {}  # attachment id -> bytes served at its CDN URL
         self.app.router.add_post("/_control/message", self._control_message)
         self.app.router.add_get("/_control/sent", self._control_sent)
         self.app.router.add_post("/_control/drop", self._control_drop)
@@ -158,6 +160,24 @@ class FakeDiscord(FakeServer):
         data.update(extra or {})
         await self._dispatch("MESSAGE_CREATE", data)
         return data
+
+    def add_attachment(
+        self, channel_id: int, data: bytes, filename: str, content_type: str, **extra: Any
+    ) -> dict[str, Any]:
+        """An attachment object as MESSAGE_CREATE carries it; its URL is this server's "CDN" (no
+        token needed, like Discord's signed links). `extra`: width/height, or duration_secs and
+        flags 8192 for a voice message."""
+        attachment_id = str(next(_snowflakes))
+        self.attachments[attachment_id] = data
+        url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}?ex=0&is=0&hm=fake"
+        return {"id": attachment_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+                "content_type": content_type, **extra}  # fmt: skip
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        data = self.attachments.get(request.match_info["id"])
+        if data is None:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     def flood_typing(self, retry_after: float) -> None:
         """Every POST /channels/{id}/typing answers 429 (remaining seconds) for retry_after s."""

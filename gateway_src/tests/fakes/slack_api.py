@@ -64,6 +64,9 @@ class FakeSlack(FakeServer):
         self.app = web.Application()
         self.app[FAKE_NAME] = "slack"
         self.app.router.add_post("/api/{method}", self._web_api)
+        self.app.router.add_get("/files-pri/{team_file}/{name}", self._file_private)
+        self.files: dict[str, bytes] = {}  # file id -> bytes behind its url_private
+        self.file_fetches: list[str | None] = []  # the Authorization header of each file download
         self.app.router.add_get("/socket", self._socket)
         self.app.router.add_post("/_control/dm", self._control_dm)
         self.app.router.add_post("/_control/mention", self._control_mention)
@@ -90,8 +93,11 @@ class FakeSlack(FakeServer):
     async def wait_connected(self, wait_s: float = 20.0) -> None:
         await asyncio.wait_for(self._connected.wait(), wait_s)
 
-    async def push_dm(self, user: str, text: str, channel: str | None = None) -> dict[str, Any]:
-        """A direct message to the bot (channel_type im); DM channel "D" + user by default."""
+    async def push_dm(
+        self, user: str, text: str, channel: str | None = None, files: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """A direct message to the bot (channel_type im); DM channel "D" + user by default; with
+        `files` (from add_file) it is a file_share message like Slack sends."""
         event = {
             "type": "message",
             "channel_type": "im",
@@ -102,8 +108,30 @@ class FakeSlack(FakeServer):
             "client_msg_id": str(uuid.uuid4()),
             "team": TEAM,
         }
+        if files:
+            event.update(subtype="file_share", files=files)
         await self.push_event(event)
         return event
+
+    def add_file(self, data: bytes, name: str, mimetype: str, **extra: Any) -> dict[str, Any]:
+        """A file object as message events carry it (url_private on this server); `extra`: e.g.
+        original_w/original_h for images, duration_ms for audio clips."""
+        file_id = f"F{len(self.files):08d}"
+        self.files[file_id] = data
+        url = f"{self.base_url}/files-pri/{TEAM}-{file_id}/{name}"
+        return {"id": file_id, "name": name, "mimetype": mimetype, "size": len(data), "url_private": url,
+                "url_private_download": url + "?download=1", **extra}  # fmt: skip
+
+    async def _file_private(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization")
+        self.file_fetches.append(auth)
+        file_id = request.match_info["team_file"].rsplit("-", 1)[-1]
+        if auth != f"Bearer {self.bot_token}":
+            # Like Slack: no valid token, and url_private answers 200 with the sign-in page.
+            return web.Response(text="<!DOCTYPE html><html>Sign in to Slack</html>", content_type="text/html")
+        if file_id not in self.files:
+            return web.Response(status=404, text="file not found")
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
 
     async def push_mention(
         self, user: str, text: str, channel: str, thread_ts: str | None = None, also_as_message: bool = False

@@ -31,8 +31,10 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ TYPING_TIMEOUT_S = 10.0
 UNGUARDED_EVENTS = frozenset({"READY", "RESUMED"})
 # Connection errors (also "not connected" while discord.py reconnects) and 5xx: retried.
 TRANSIENT = (discord.DiscordServerError, aiohttp.ClientConnectionError, OSError, TimeoutError)
+CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 NOT_TAKEN_NOTICE = "Sorry, I could not store your last message (a problem on my side). Please send it again."
 
 
@@ -62,6 +65,24 @@ def minimal_intents() -> discord.Intents:
     intents.guild_messages = True
     intents.dm_messages = True
     return intents
+
+
+def discord_media(message: discord.Message) -> MediaRef | None:
+    """The first image or audio attachment (a voice message is an audio/ogg one with a duration)."""
+    items = [
+        {
+            "url": a.url,
+            "content_type": a.content_type or "",
+            "size": a.size,
+            "width": a.width,
+            "height": a.height,
+            "duration": getattr(a, "duration", None),
+        }
+        for a in message.attachments
+    ]
+    return pick_attachment(
+        items, url="url", mime="content_type", size="size", width="width", height="height", seconds="duration"
+    )
 
 
 def _snowflake(value: Any) -> int | None:
@@ -202,12 +223,17 @@ class DiscordChannel(Channel):
         chat_id = str(message.channel.id)
         if message.guild is not None and not text and not mentioned:
             return  # group_mode "all": server chatter whose content Discord withholds (no intent)
+        media = discord_media(message)
         try:
-            await self.accept(self._on_message, chat_id, str(message.author.id), text, str(message.id))
+            await self.accept(self._on_message, chat_id, str(message.author.id), text, str(message.id), media)
         except Exception:
             # Nothing to acknowledge on Discord and no redelivery: tell the sender, say so loudly.
             log.exception("could not take discord message id=%s", message.id)
             self.notify(chat_id, NOT_TAKEN_NOTICE)
+
+    async def media_location(self, media: MediaRef) -> tuple[str, dict[str, str]]:
+        """Attachment URLs are signed CDN links: no token is sent with them."""
+        return checked_url(media.ref, CDN_HOSTS, self.config.api_base), {}
 
     def _messageable(self, chat_id: str) -> discord.PartialMessageable:
         if self._client is None:

@@ -31,9 +31,11 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,7 @@ RETRY_DELAY_S = 5.0
 THREAD_SEPARATOR = ":"
 # Plain messages, messages with a file (their text is answered) and "also send to channel" replies.
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+FILE_HOSTS = ("files.slack.com",)
 # Channel messages (the app subscribed to message.channels/groups/mpim): a group chat, answered
 # when it mentions the bot (also an app_mention: the same message, answered once) or replies in a
 # thread the bot started, or always with group_mode "all".
@@ -101,6 +104,28 @@ def event_of(payload: Any) -> dict[str, Any] | None:
         if event.get(key) is not None and not isinstance(event[key], str):
             return None
     return event
+
+
+def slack_media(event: dict[str, Any]) -> MediaRef | None:
+    """The first image or audio file shared with the message (audio clips are audio/webm or mp4)."""
+    files = event.get("files")
+    if not isinstance(files, list):
+        return None
+    items = [
+        {**f, "seconds": f["duration_ms"] / 1000}
+        if isinstance(f, dict) and isinstance(f.get("duration_ms"), int)
+        else f
+        for f in files
+    ]
+    return pick_attachment(
+        items,
+        url="url_private",  # with the bot token it answers the file's bytes
+        mime="mimetype",
+        size="size",
+        width="original_w",
+        height="original_h",
+        seconds="seconds",
+    )
 
 
 def chat_for(event: dict[str, Any]) -> str | None:
@@ -219,12 +244,18 @@ class SlackChannel(Channel):
         if event.get("channel_type") != "im" and not self._addressed(event):
             return
         text = slack_unescape(_MENTION.sub("", event.get("text") or "")).strip()
+        media = slack_media(event)
         try:
             # (channel, ts) names the user's message in every event and retry that carries it.
-            await self.accept(on_message, chat_id, user, text, keys[0])
+            await self.accept(on_message, chat_id, user, text, keys[0], media)
         except Exception:
             self._recent.forget(*keys)  # not taken: its redelivery must not count as a duplicate
             raise
+
+    async def media_location(self, media: MediaRef) -> tuple[str, dict[str, str]]:
+        """url_private needs the bot token; it is sent only to Slack's file host (or api_base's)."""
+        url = checked_url(media.ref, FILE_HOSTS, self.config.api_base)
+        return url, {"Authorization": f"Bearer {self.config.token}"}
 
     def _addressed(self, event: dict[str, Any]) -> bool:
         """A message in a channel: the group policy of Channel.addressed."""
