@@ -151,7 +151,7 @@ def test_normalized_shape_and_defaults() -> None:
         },
         "media": {
             "vision": "auto",
-            "image_max_bytes": 5242880,
+            "image_max_bytes": 1048576,
             "image_max_side_px": 2048,
             "download_timeout_s": 60.0,
             "transcription": None,

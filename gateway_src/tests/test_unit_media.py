@@ -115,7 +115,7 @@ def test_media_config_is_normalized_and_its_key_masked() -> None:
         "api_base": "https://api.groq.com/openai/v1",
         "api_key": key,
         "model": "whisper-large-v3",
-        "max_bytes": 10485760,
+        "max_bytes": 4194304,
         "max_seconds": 300,
     }
     assert key not in str(redact(result.normalized)) and key not in str(result.as_dict())

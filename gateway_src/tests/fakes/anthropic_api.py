@@ -63,7 +63,7 @@ class FakeAnthropic(FakeServer):
         self.api_key = api_key
         self.models = models
         self.script = LLMScript()
-        self.app = web.Application()
+        self.app = web.Application(client_max_size=32 * 1024 * 1024)  # the Messages API takes 32 MB
         self.app[FAKE_NAME] = "anthropic"
         self.app.router.add_post("/v1/messages", self._messages)
         self.app.router.add_get("/v1/models", self._list_models)

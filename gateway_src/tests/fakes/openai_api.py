@@ -79,7 +79,9 @@ class FakeOpenAI(FakeServer):
         self.models = models
         self.key_limit_remaining: float | None = None  # OpenRouter key info: None = no limit
         self.script = LLMScript()
-        self.app = web.Application()
+        self.app = web.Application(
+            client_max_size=32 * 1024 * 1024
+        )  # requests with images: like the real APIs
         self.app[FAKE_NAME] = "openai"
         for prefix in ("/api/v1", "/v1"):
             self.app.router.add_post(f"{prefix}/chat/completions", self._completions)

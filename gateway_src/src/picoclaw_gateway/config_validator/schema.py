@@ -57,11 +57,13 @@ DEFAULTS = {
     "group_mode": "mention",
     # Photos and voice notes (media.py). vision "auto": see media.vision_rule in docs/configuration.md.
     "vision": "auto",
-    "image_max_bytes": 5 * 1024 * 1024,  # Anthropic's per-image limit; a photo from a phone is ~0.3-3 MB
+    # A turn with an image holds ~8 copies of it (bytes, base64, the JSON request body...): 1 MiB costs
+    # ~8 MB of RSS while it runs. Telegram photos at <= 2048 px are ~0.1-0.5 MB.
+    "image_max_bytes": 1024 * 1024,
     "image_max_side_px": 2048,  # the vision APIs scale larger images down to ~1.5-2k px anyway
     "media_download_timeout_s": 60.0,
     "transcription_model": "whisper-1",
-    "transcription_max_bytes": 10 * 1024 * 1024,  # ~40 min of a Telegram voice note (Opus, ~32 kbit/s)
+    "transcription_max_bytes": 4 * 1024 * 1024,  # ~17 min of a Telegram voice note (Opus, ~32 kbit/s)
     "transcription_max_seconds": 600,
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the

@@ -24,7 +24,7 @@ class MediaUnavailable(Exception):
 
 async def fetch_capped(
     url: str, *, headers: dict[str, str] | None, max_bytes: int, timeout_s: float, proxy: str | None = None
-) -> bytes:
+) -> bytearray:
     """GET `url`: the body, at most `max_bytes` (MediaTooLarge past it), within `timeout_s` in all.
 
     A Content-Length over the cap is refused before any body is read; without one, reading stops
@@ -42,7 +42,7 @@ async def fetch_capped(
 
 async def _fetch(
     url: str, headers: dict[str, str] | None, max_bytes: int, timeout_s: float, proxy: str | None
-) -> bytes:
+) -> bytearray:
     async with (
         httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 15.0)),
@@ -63,4 +63,4 @@ async def _fetch(
             if len(body) + len(chunk) > max_bytes:
                 raise MediaTooLarge(len(body) + len(chunk))
             body += chunk
-        return bytes(body)
+        return body  # not copied to bytes: a copy would double the memory a photo costs

@@ -13,7 +13,7 @@ import struct
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
-def image_info(data: bytes) -> tuple[str, int, int] | None:
+def image_info(data: bytes | bytearray) -> tuple[str, int, int] | None:
     """(mime, width, height) of a PNG, JPEG, GIF or WebP image; None for anything else."""
     if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24 and data[12:16] == b"IHDR":
         width, height = struct.unpack(">II", data[16:24])
@@ -30,7 +30,7 @@ def image_info(data: bytes) -> tuple[str, int, int] | None:
     return None
 
 
-def _webp_size(data: bytes) -> tuple[int, int] | None:
+def _webp_size(data: bytes | bytearray) -> tuple[int, int] | None:
     chunk = data[12:16]
     if chunk == b"VP8 " and len(data) >= 30:
         width, height = struct.unpack("<HH", data[26:30])
@@ -43,7 +43,7 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+def _jpeg_size(data: bytes | bytearray) -> tuple[int, int] | None:
     """Walk the JPEG segments to the first start-of-frame marker."""
     pos = 2
     while pos + 4 <= len(data):

@@ -67,7 +67,7 @@ class MediaTurns:
             return await self._image(text, media, channel)
         return await self._audio(text, media, channel)
 
-    async def _fetch(self, media: MediaRef, channel: Channel, max_bytes: int) -> bytes:
+    async def _fetch(self, media: MediaRef, channel: Channel, max_bytes: int) -> bytearray:
         url, headers = await channel.media_location(media)
         return await fetch_capped(
             url,
@@ -132,7 +132,7 @@ class MediaTurns:
 
         try:
             data = await self._fetch(media, channel, t.max_bytes)
-            transcript = await self._transcriber.transcribe(data, _filename(media.mime), media.mime)
+            transcript = await self._transcriber.transcribe(bytes(data), _filename(media.mime), media.mime)
         except MediaTooLarge as exc:
             return self._too_big("recording", int(exc.args[0]), t.max_bytes)
         except (MediaUnavailable, TranscriptionError) as exc:
