@@ -115,6 +115,8 @@ def test_normalized_shape_and_defaults() -> None:
             "temperature": None,
             "timeout_s": 120.0,
             "max_response_bytes": 1048576,
+            "fallbacks": [],
+            "fallback_cooldown_s": 60.0,
         },
         "channels": [
             {
@@ -139,6 +141,7 @@ def test_normalized_shape_and_defaults() -> None:
             "files": {"max_read_chars": 100000, "max_write_bytes": 1048576, "max_edit_bytes": 1048576},
             "sandbox": {"socket": None},
         },
+        "replies": {"format": "markdown"},
     }
     assert normalized["agent"]["system_prompt"].strip()
 

@@ -31,6 +31,9 @@ class LLMConfig:
     temperature: float | None = DEFAULTS["temperature"]
     timeout_s: float = DEFAULTS["llm_timeout_s"]
     max_response_bytes: int = DEFAULTS["llm_max_response_bytes"]
+    # llm.fallbacks: tried in order after this model failed its retries (providers/fallback.py)
+    fallbacks: tuple[LLMConfig, ...] = ()
+    fallback_cooldown_s: float = DEFAULTS["fallback_cooldown_s"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class ChannelConfig:
     app_token: str | None = field(default=None, repr=False)
     api_base: str | None = None
     proxy: str | None = None
+    reply_format: str = DEFAULTS["reply_format"]  # replies.format: "markdown" or "plain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +87,7 @@ class GatewayConfig:
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
-        values = [self.llm.api_key]
+        values = [self.llm.api_key, *(model.api_key for model in self.llm.fallbacks)]
         for channel in self.channels:
             values.append(channel.token)
             if channel.app_token:
@@ -96,19 +100,26 @@ def from_normalized(
 ) -> GatewayConfig:
     llm = data["llm"]
     agent = data["agent"]
-    exec_cfg = data["tools"]["exec"]
-    files = data["tools"]["files"]
-    return GatewayConfig(
-        llm=LLMConfig(
-            provider=llm["provider"],
-            api_key=llm["api_key"],
-            model=llm["model"],
-            api_base=llm["api_base"],
+
+    def llm_config(model: dict[str, Any], fallbacks: tuple[LLMConfig, ...] = ()) -> LLMConfig:
+        """A model entry with the settings every model of the chain shares (tokens, timeouts)."""
+        return LLMConfig(
+            provider=model["provider"],
+            api_key=model["api_key"],
+            model=model["model"],
+            api_base=model["api_base"],
             max_tokens=int(llm.get("max_tokens", DEFAULTS["max_tokens"])),
             temperature=llm.get("temperature"),
             timeout_s=float(llm.get("timeout_s", DEFAULTS["llm_timeout_s"])),
             max_response_bytes=int(llm["max_response_bytes"]),
-        ),
+            fallbacks=fallbacks,
+            fallback_cooldown_s=float(llm.get("fallback_cooldown_s", DEFAULTS["fallback_cooldown_s"])),
+        )
+
+    exec_cfg = data["tools"]["exec"]
+    files = data["tools"]["files"]
+    return GatewayConfig(
+        llm=llm_config(llm, tuple(llm_config(model) for model in llm.get("fallbacks", []))),
         channels=tuple(
             ChannelConfig(
                 type=ch["type"],
@@ -117,6 +128,7 @@ def from_normalized(
                 app_token=ch.get("app_token"),
                 api_base=ch.get("api_base"),
                 proxy=ch.get("proxy"),
+                reply_format=data.get("replies", {}).get("format", DEFAULTS["reply_format"]),
             )
             for ch in data["channels"]
         ),

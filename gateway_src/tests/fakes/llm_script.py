@@ -1,7 +1,8 @@
 """Scripted replies shared by the OpenAI-compatible and Anthropic fakes.
 
 A script is an ordered list of rules. Each request takes the first rule whose `match`
-(a substring of the last user text) fits; a rule is used `times` times (None: forever).
+(a substring of the last user text) and `model` (the request's model id) fit; a rule is used
+`times` times (None: forever).
 With no matching rule the fake answers deterministically: "echo: <last user text>", or asks
 `responder` (given the request being answered) when one is set.
 """
@@ -65,6 +66,7 @@ class Rule:
     reply: Reply
     match: str | None = None
     times: int | None = 1
+    model: str | None = None  # only requests for this model id
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
@@ -84,7 +86,10 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
 def rule_from_json(data: dict[str, Any]) -> Rule:
     times = data.get("times", 1)
     return Rule(
-        reply=reply_from_json(data), match=data.get("match"), times=None if times is None else int(times)
+        reply=reply_from_json(data),
+        match=data.get("match"),
+        times=None if times is None else int(times),
+        model=data.get("model"),
     )
 
 
@@ -116,12 +121,15 @@ class LLMScript:
         # Requests by kind ("chat": completions/messages, the ones that cost tokens; "models", "key"),
         # counted on arrival whatever the answer, so a test can prove none were spent.
         self.counts: Counter[str] = Counter()
+        self.model_counts: Counter[str] = Counter()  # chat requests per model id, whatever the answer
         # The default echo answers after a delay drawn from this range (seconds): a busy LLM.
         self.echo_delay_s: tuple[float, float] = (0.0, 0.0)
         self._changed = asyncio.Condition()
 
-    def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
-        self.rules.append(Rule(reply=reply, match=match, times=times))
+    def add(
+        self, reply: Reply, match: str | None = None, times: int | None = 1, model: str | None = None
+    ) -> None:
+        self.rules.append(Rule(reply=reply, match=match, times=times, model=model))
 
     def clear(self) -> None:
         self.rules.clear()
@@ -130,10 +138,14 @@ class LLMScript:
         self.rules.clear()
         self.requests.clear()
         self.counts.clear()
+        self.model_counts.clear()
 
     def take(self, last_user_text: str, request: RecordedRequest | None = None) -> Reply:
+        model = request.body.get("model") if request is not None else None
         for rule in self.rules:
             if rule.match is not None and rule.match not in last_user_text:
+                continue
+            if rule.model is not None and rule.model != model:
                 continue
             if rule.times is not None:
                 rule.times -= 1
@@ -148,6 +160,7 @@ class LLMScript:
     async def record(self, request: RecordedRequest) -> None:
         async with self._changed:
             self.requests.append(request)
+            self.model_counts[str(request.body.get("model"))] += 1
             self._changed.notify_all()
 
     async def wait_for_requests(self, count: int, wait_s: float = 10.0) -> list[RecordedRequest]:

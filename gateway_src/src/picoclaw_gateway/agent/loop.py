@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 
+FALLBACK_NOTE = "\n\n(answered by the fallback model `{model}`)"
 TOO_LONG_REPLY = (
     "Sorry, this conversation is too long for the language model, even after I dropped the older "
     "messages. Send /reset to start fresh, or send a shorter message."
@@ -78,6 +79,8 @@ class AgentLoop:
         return text
 
     async def _complete(self, conversation: list[Message], specs: list[dict[str, Any]]) -> LLMResponse:
+        if self.provider.handles_retries:
+            return await self.provider.chat(self.system_prompt, conversation, specs)
         return await with_retry(
             lambda: self.provider.chat(self.system_prompt, conversation, specs), self.retry_policy
         )
@@ -105,7 +108,10 @@ class AgentLoop:
                 if not response.tool_calls:
                     text = self._answer_text(response)
                     new.append({"role": "assistant", "content": text})
-                    return TurnResult(text.strip() or "(the model returned an empty answer)", new)
+                    reply = text.strip() or "(the model returned an empty answer)"
+                    if response.fallback_model:  # said in the reply only, not kept in the history
+                        reply += FALLBACK_NOTE.format(model=response.fallback_model)
+                    return TurnResult(reply, new)
                 if iteration == self.max_tool_iterations:
                     break  # budget spent: do not run more tools
                 iteration += 1

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.formatting.render import Renderer
+from picoclaw_gateway.formatting.split import Part, format_parts
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,11 @@ class Channel(abc.ABC):
     name: str
     message_limit: int = 4000  # per platform message, as counted by `length`
     typing_interval_s: float | None = None  # None: the platform has no typing indicator
+    renderer: Renderer | None = None  # writes the model's markdown in the platform's format
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
+        self.formatted = config.reply_format == "markdown" and self.renderer is not None
         self.ready = False
         self.not_ready_reason = "starting"
         self._stopping = asyncio.Event()
@@ -155,9 +159,13 @@ class Channel(abc.ABC):
         """The platform messages a reply becomes, in order."""
         return split_text(text, self.message_limit)
 
-    def parts(self, text: str) -> list[str]:
+    def parts(self, text: str) -> list[Part]:
         """What send() sends, in order. Deterministic: a resumed send skips parts by their index."""
-        return self.chunks(text) or [EMPTY_REPLY]
+        if self.formatted and self.renderer is not None:
+            parts = format_parts(text, self.renderer, self.message_limit)
+        else:
+            parts = [Part(chunk, chunk, False) for chunk in self.chunks(text)]
+        return parts or [Part(EMPTY_REPLY, EMPTY_REPLY, False)]
 
     async def send(
         self,
@@ -172,16 +180,39 @@ class Channel(abc.ABC):
         `skip_parts`: the first parts were accepted before (a resumed send). `on_part_sent(n)` is
         called as soon as the platform accepted part n (1-based), so the caller can record it.
         """
-        for index, chunk in enumerate(self.parts(text)):
+        for index, part in enumerate(self.parts(text)):
             if index < skip_parts:
                 continue
-            await self.with_retries("send", lambda chunk=chunk: self.send_chunk(chat_id, chunk))
+            await self.with_retries("send", lambda part=part: self._send_part(chat_id, part))
             if on_part_sent is not None:
                 on_part_sent(index + 1)
 
+    async def _send_part(self, chat_id: str, part: Part) -> None:
+        """A formatted part the platform refuses (Telegram: "can't parse entities") goes as plain text."""
+        if not part.markup:
+            await self.send_chunk(chat_id, part.text)
+            return
+        try:
+            await self.send_markup(chat_id, part.text)
+        except Exception as exc:
+            if not self.markup_refused(exc):
+                raise
+            log.warning(
+                "%s refused the formatting of a reply (%s); sending it as plain text", self.name, _brief(exc)
+            )
+            await self.send_chunk(chat_id, part.plain)
+
     @abc.abstractmethod
     async def send_chunk(self, chat_id: str, text: str) -> None:
-        """One platform message; raises what retry_delay() can classify."""
+        """One platform message of plain text; raises what retry_delay() can classify."""
+
+    async def send_markup(self, chat_id: str, text: str) -> None:
+        """One platform message in the platform's format (the renderer's output)."""
+        await self.send_chunk(chat_id, text)
+
+    def markup_refused(self, exc: Exception) -> bool:
+        """The platform refused a message for its markup: the same words as plain text will do."""
+        return False
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying after `exc` (a 429's retry_after, a 5xx's backoff), or None."""

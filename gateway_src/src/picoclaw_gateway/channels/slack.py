@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.formatting.render import SlackMrkdwn, slack_escape
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +69,6 @@ class RecentKeys:
     def forget(self, *keys: str) -> None:
         for key in keys:
             self._keys.pop(key, None)
-
-
-def slack_escape(text: str) -> str:
-    """Slack reads &, < and > as markup (<!channel> pings everyone): send them escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_unescape(text: str) -> str:
@@ -116,6 +112,7 @@ def chat_for(event: dict[str, Any]) -> str | None:
 class SlackChannel(Channel):
     name = "slack"
     message_limit = MESSAGE_LIMIT  # Slack has no typing indicator for bot users over the Web API
+    renderer = SlackMrkdwn()
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -224,10 +221,15 @@ class SlackChannel(Channel):
         return reply_chunks(text)
 
     async def send_chunk(self, chat_id: str, text: str) -> None:
+        await self._post(chat_id, text, mrkdwn=False)  # mrkdwn off for a literal reply
+
+    async def send_markup(self, chat_id: str, text: str) -> None:
+        await self._post(chat_id, text, mrkdwn=True)
+
+    async def _post(self, chat_id: str, text: str, *, mrkdwn: bool) -> None:
         channel, _, thread_ts = chat_id.partition(THREAD_SEPARATOR)
-        # mrkdwn off for a literal reply.
         await self.web.chat_postMessage(
-            channel=channel, text=text, thread_ts=thread_ts or None, mrkdwn=False, unfurl_links=False
+            channel=channel, text=text, thread_ts=thread_ts or None, mrkdwn=mrkdwn, unfurl_links=False
         )
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:

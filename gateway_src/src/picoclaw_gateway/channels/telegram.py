@@ -18,6 +18,7 @@ from picoclaw_gateway.channels._aiogram_lazy import import_aiogram
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text, utf16_len
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.formatting.render import TelegramHTML
 
 import_aiogram()  # must run before any other aiogram import
 
@@ -77,6 +78,7 @@ class TelegramChannel(Channel):
     name = "telegram"
     message_limit = MESSAGE_LIMIT
     typing_interval_s = TYPING_INTERVAL_S
+    renderer = TelegramHTML()
 
     def __init__(self, config: ChannelConfig, poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
         super().__init__(config)
@@ -175,6 +177,13 @@ class TelegramChannel(Channel):
 
     async def send_chunk(self, chat_id: str, text: str) -> None:
         await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text))
+
+    async def send_markup(self, chat_id: str, text: str) -> None:
+        await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text, parse_mode="HTML"))
+
+    def markup_refused(self, exc: Exception) -> bool:
+        # The Bot API's answer to markup it cannot read: 400 "Bad Request: can't parse entities: ...".
+        return isinstance(exc, TelegramBadRequest) and "parse entities" in str(exc).lower()
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, TelegramRetryAfter):

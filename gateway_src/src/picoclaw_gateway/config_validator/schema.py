@@ -45,6 +45,9 @@ DEFAULTS = {
     "files_max_write_bytes": 1024 * 1024,
     "files_max_edit_bytes": 1024 * 1024,
     "sandbox_socket": None,  # None: a local subprocess sandbox (not isolated)
+    # A fallback model that failed (after its retries) is skipped for this long.
+    "fallback_cooldown_s": 60.0,
+    "reply_format": "markdown",  # replies.format
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -69,7 +72,13 @@ LLM_KEYS = (
     "temperature",
     "timeout_s",
     "max_response_bytes",
+    "fallbacks",
+    "fallback_cooldown_s",
 )
+FALLBACK_KEYS = ("provider", "model", "api_key", "api_base")
+MAX_FALLBACKS = 5
+REPLIES_KEYS = ("format",)
+REPLY_FORMATS = ("markdown", "plain")
 CHANNEL_KEYS = (
     "type",
     "token",
@@ -94,7 +103,7 @@ SANDBOX_KEYS = ("socket",)
 TOOLS_KEYS = ("exec", "files", "sandbox")
 # Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
 UPSTREAM_TOOLS_USED = ("exec", "read_file")
-STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools")
+STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools", "replies")
 
 UPSTREAM_PROVIDER_ALIASES = {"gpt": "openai", "claude": "anthropic"}
 UPSTREAM_CHANNEL_KEYS = {
@@ -109,6 +118,7 @@ UPSTREAM_DEFAULTS_USED = (
     "max_tokens",
     "temperature",
     "max_tool_iterations",
+    "model_fallbacks",
 )
 # Upstream settings that make no sense here: the deployment fixes them.
 UPSTREAM_DEFAULTS_IGNORED = ("workspace", "restrict_to_workspace")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .checker import Checker, child, json_type, show
+from .fallbacks import build_replies, stack_fallbacks
 from .schema import CHANNEL_KEYS, CHANNEL_TYPES, DEFAULTS, LLM_KEYS, PROVIDERS, STACK_TOP_KEYS
 from .sections import (
     build_agent,
@@ -215,6 +216,9 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
     channels = _stack_channels(ck, data)
     agent = build_agent(ck, data, "$", DEFAULTS["max_tool_iterations"])
     tools = build_tools(ck, data, upstream=False)
+    replies = build_replies(ck, data)
+    if llm is not None:
+        llm.update(stack_fallbacks(ck, data["llm"], llm))
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools}
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, "replies": replies}

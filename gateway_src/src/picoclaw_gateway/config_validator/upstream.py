@@ -4,6 +4,7 @@ channel_list.<name> (version 3, secrets under "settings"); only telegram, discor
 from __future__ import annotations
 
 from .checker import Checker, child, json_type, show
+from .fallbacks import upstream_fallbacks
 from .schema import (
     DEFAULT_SYSTEM_PROMPT,
     DEFAULTS,
@@ -135,6 +136,9 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
         "history_message_max_chars": DEFAULTS["history_message_max_chars"],
     }
     tools = build_tools(ck, data, upstream=True)
+    if llm is not None:
+        llm.update(upstream_fallbacks(ck, data, llm))
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools}
+    replies = {"format": DEFAULTS["reply_format"]}  # upstream formats Telegram replies too
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, "replies": replies}

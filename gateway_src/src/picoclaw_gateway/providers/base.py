@@ -44,6 +44,7 @@ class LLMResponse:
     text: str
     tool_calls: list[ToolCall] = field(default_factory=list)
     truncated: bool = False  # the body passed llm.max_response_bytes: text is what came before the cut
+    fallback_model: str | None = None  # the llm.fallbacks model that answered; None: the configured one
 
 
 class ProviderError(Exception):
@@ -85,6 +86,8 @@ class RetryableProviderError(ProviderError):
 
 
 class Provider(abc.ABC):
+    handles_retries = False  # True: chat() retries transient failures itself (providers/fallback.py)
+
     @abc.abstractmethod
     async def chat(
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
