@@ -64,6 +64,9 @@ def test_unsafe_links_and_edge_spaces() -> None:
     # Slack ignores "*bold *" and Discord "**bold **": edge spaces go outside, each line gets its markers
     assert SlackMrkdwn().run(Run(" bold \nnext", BOLD)) == " *bold* \n*next*"
     assert DiscordMarkdown().run(Run("bold ", BOLD | ITALIC)) == "***bold*** "
+    # touching styled runs are kept apart: "**a*****b***" would not read as bold then bold italic
+    [part] = format_parts("**a*b***", DiscordMarkdown(), 2000)
+    assert part.text == "**a**\u200b***b***"
 
 
 def test_empty_and_invisible_replies_give_no_parts() -> None:

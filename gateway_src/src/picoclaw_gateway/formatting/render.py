@@ -40,6 +40,9 @@ class Renderer:
     """Plain text; subclasses write a platform's markup."""
 
     markup = False
+    # Characters a marker starts or ends with: two styled runs that touch ("**a**" + "*b*") would
+    # read as one run of asterisks, so a zero-width space goes between them (priced in `cost`).
+    marker_chars = ""
 
     def measure(self, text: str) -> int:
         return len(text)
@@ -61,7 +64,8 @@ class Renderer:
         return self.measure(self.run(run))
 
     def cost(self, run: Run) -> int:
-        return max(self.formatted_cost(run), self.measure(self.escape(plain_run(run))))
+        separator = 1 if self.marker_chars and (run.style or run.href) else 0
+        return max(self.formatted_cost(run) + separator, self.measure(self.escape(plain_run(run))))
 
     def code_line_cost(self, line: str) -> int:
         return max(self.measure(self.code_body(line)), self.measure(self.escape(line)))
@@ -91,8 +95,22 @@ class Renderer:
             if block.code:
                 out.append(self.code_block(block.text, block.lang))
             else:
-                out.extend(self.run(run) for run in merged(block.runs))
+                out.extend(self._joined(self.run(run) for run in merged(block.runs)))
         return "".join(out)
+
+    def _joined(self, pieces: Iterable[str]) -> list[str]:
+        out: list[str] = []
+        for piece in pieces:
+            if (
+                out
+                and piece
+                and out[-1]
+                and out[-1][-1] in self.marker_chars
+                and piece[0] in self.marker_chars
+            ):
+                out.append("\u200b")
+            out.append(piece)
+        return out
 
     def plain(self, blocks: list[Block]) -> str:
         """The same blocks without markup, escaped as the platform needs plain text sent."""
@@ -164,6 +182,7 @@ class SlackMrkdwn(Renderer):
     """mrkdwn: *bold*, _italic_, ~strike~, `code`, <url|text>, ``` blocks."""
 
     markup = True
+    marker_chars = "*_~`"
 
     def escape(self, text: str) -> str:
         return slack_escape(text)
@@ -194,6 +213,7 @@ class DiscordMarkdown(Renderer):
     text that would read as markup is backslash-escaped."""
 
     markup = True
+    marker_chars = "*_~`"
 
     def escape(self, text: str) -> str:
         return _DISCORD_SPECIAL.sub(r"\\\1", text)
