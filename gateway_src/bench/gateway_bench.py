@@ -158,11 +158,12 @@ def realistic_reply(request: RecordedRequest) -> Reply:
 
 
 def reply_parts(limit: int) -> int:
-    """How many messages one realistic answer becomes on a platform cutting at `limit`."""
-    from picoclaw_gateway.channels.text_split import split_text
+    """How many Telegram messages one realistic answer becomes (formatted, cut at `limit`)."""
+    from picoclaw_gateway.formatting.render import TelegramHTML
+    from picoclaw_gateway.formatting.split import format_parts
 
     sample = RecordedRequest("", {}, {"messages": [{"role": "tool"}]}, "bench message 100 from chat 100")
-    return len(split_text(realistic_reply(sample).text or "", limit))
+    return len(format_parts(realistic_reply(sample).text or "", TelegramHTML(), limit))
 
 
 async def _chat_loop(ask: Ask, chat: int, count: int, latencies: list[float], parts: int) -> None:
@@ -197,7 +198,10 @@ async def run_profile(
     workspace = workdir / profile / "workspace"
     workspace.mkdir(parents=True)
     config = workdir / profile / "config.json"
-    config.write_text(json.dumps({"llm": {"provider": provider, **settings}, "channels": [platform.channel]}))
+    llm_section: dict[str, Any] = {"provider": provider, **settings}
+    if realistic:  # issue 16: with a fallback model configured (a second provider client)
+        llm_section["fallbacks"] = [{"model": "bench/fallback"}]
+    config.write_text(json.dumps({"llm": llm_section, "channels": [platform.channel]}))
     result: dict[str, Any] = {"profile": profile, "chats": chats}
     gateway = GatewayProcess(config, workspace, workdir / profile, extra_env=env)
     try:
