@@ -9,10 +9,12 @@ import random
 
 import pytest
 
+from picoclaw_gateway.channels.base import Channel, OnMessage
 from picoclaw_gateway.channels.text_split import utf16_len
+from picoclaw_gateway.config import ChannelConfig
 from picoclaw_gateway.formatting.markdown import BOLD, ITALIC, Run
 from picoclaw_gateway.formatting.render import DiscordMarkdown, Renderer, SlackMrkdwn, TelegramHTML
-from picoclaw_gateway.formatting.split import format_parts
+from picoclaw_gateway.formatting.split import Part, format_parts
 from tests.fakes.telegram_html import HTMLParseError, parse_html
 
 SAMPLE = (
@@ -158,3 +160,22 @@ def test_the_fake_refuses_markup_the_api_refuses() -> None:
     ):
         parse_html("<b><i>x</b></i>")
     assert parse_html("a &amp; b &lt;c&gt; &copy;") == ("a & b <c> &copy;", [])
+
+
+class _Formatted(Channel):
+    renderer = TelegramHTML()
+    message_limit = 4096
+
+    async def run(self, on_message: OnMessage) -> None:  # pragma: no cover - never started here
+        raise NotImplementedError
+
+    async def send_chunk(self, chat_id: str, text: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+def test_replies_format_plain_sends_the_model_text_as_it_is() -> None:
+    formatted = _Formatted(ChannelConfig("telegram", "t"))
+    plain = _Formatted(ChannelConfig("telegram", "t", reply_format="plain"))
+    assert formatted.parts("**hi** <x>") == [Part("<b>hi</b> &lt;x&gt;", "hi <x>", True)]
+    assert plain.parts("**hi** <x>") == [Part("**hi** <x>", "**hi** <x>", False)]
+    assert plain.parts("") == formatted.parts(" ") == [Part("(empty reply)", "(empty reply)", False)]
