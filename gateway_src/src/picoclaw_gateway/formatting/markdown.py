@@ -10,9 +10,11 @@ get a "• " or "1. " marker, quotes a "> " prefix, tables and rules monospace t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:  # imported on the first reply, not at start (start-up time and idle memory)
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 BOLD, ITALIC, STRIKE, CODE = 1, 2, 4, 8
 # Links a chat app can open; anything else (javascript:, data:, relative) is shown as plain text.
@@ -48,6 +50,8 @@ class Block:
 def _parser() -> MarkdownIt:
     global _PARSER  # built once, on the first reply: the parser's rule tables are reused
     if _PARSER is None:
+        from markdown_it import MarkdownIt
+
         _PARSER = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
             ["strikethrough", "table"]
         )
