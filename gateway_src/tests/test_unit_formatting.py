@@ -59,6 +59,14 @@ def test_slack_mrkdwn_and_discord_markdown() -> None:
     assert "snake\\_case 2\\*3 a\\|b" in discord.text  # literal markup characters stay literal
 
 
+def test_quotes_and_list_items_continue_on_each_line() -> None:
+    source = "> quoted **line one\nline two**\n\n- item\n  more"
+    [slack] = format_parts(source, SlackMrkdwn(), 3900)
+    assert slack.text == "> quoted *line one*\n> *line two*\n\n• item\n  more"  # ">" raw: Slack quotes it
+    [telegram] = format_parts(source, TelegramHTML(), 4096)
+    assert parse_html(telegram.text)[0] == "> quoted line one\n> line two\n\n• item\n  more"
+
+
 def test_unsafe_links_and_edge_spaces() -> None:
     [part] = format_parts("[click](javascript:alert(1)) [file](ftp://host/f)", SlackMrkdwn(), 3900)
     assert "<javascript" not in part.text and part.text.startswith("[click](javascript:alert(1))")

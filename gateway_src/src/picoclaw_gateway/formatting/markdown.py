@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # imported on the first reply, not at start (start-up time an
     from markdown_it.token import Token
 
 BOLD, ITALIC, STRIKE, CODE = 1, 2, 4, 8
+PREFIX = 16  # quote marks and list markers: structure, written unescaped where the platform reads it
 # Links a chat app can open; anything else (javascript:, data:, relative) is shown as plain text.
 LINK_SCHEMES = ("http://", "https://", "mailto:", "tg://")
 
@@ -117,7 +118,21 @@ class _Reader:
                 self.marker_pending = False
             else:
                 prefix += indent + "  "
-        return [Run(prefix)] if prefix else []
+        return [Run(prefix, PREFIX)] if prefix else []
+
+    def _continued(self, runs: list[Run]) -> list[Run]:
+        """Line breaks inside a quote or a list item: the next line is quoted (indented) too."""
+        cont = "> " * self.quote_depth + "  " * len(self.lists)
+        if not cont:
+            return runs
+        out: list[Run] = []
+        for run in runs:
+            for index, line in enumerate(run.text.split("\n")):
+                if index:
+                    out.extend((Run("\n"), Run(cont, PREFIX)))
+                if line:
+                    out.append(Run(line, run.style, run.href))
+        return out
 
     def _add(self, block: Block) -> None:
         in_list = bool(self.lists)
@@ -157,7 +172,7 @@ class _Reader:
             elif kind == "inline":
                 runs = _inline_runs(tok.children or [], BOLD if self.heading else 0)
                 if runs:
-                    self._add(Block((*self._prefix(), *runs)))
+                    self._add(Block((*self._prefix(), *self._continued(runs))))
             elif kind in ("fence", "code_block"):
                 text = tok.content.rstrip("\n")
                 if text.strip():

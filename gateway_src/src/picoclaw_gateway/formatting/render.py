@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from itertools import groupby
 
 from picoclaw_gateway.channels.text_split import utf16_len
-from picoclaw_gateway.formatting.markdown import BOLD, CODE, ITALIC, STRIKE, Block, Run
+from picoclaw_gateway.formatting.markdown import BOLD, CODE, ITALIC, PREFIX, STRIKE, Block, Run
 
 _LANG = re.compile(r"^[A-Za-z0-9_+#.-]{1,32}$")
 _EDGE_SPACE = re.compile(r"^(\s*)(.*?)(\s*)$", re.DOTALL)
@@ -188,6 +188,8 @@ class SlackMrkdwn(Renderer):
         return slack_escape(text)
 
     def run(self, run: Run) -> str:
+        if run.style & PREFIX:
+            return run.text  # "> " must reach Slack as ">" to quote
         if run.href:
             label = slack_escape(run.text).replace("|", "¦")
             text = f"<{run.href.replace('>', '%3E').replace('|', '%7C')}|{label}>"
