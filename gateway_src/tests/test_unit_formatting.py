@@ -113,6 +113,13 @@ def test_a_long_code_block_is_split_between_lines_into_whole_blocks() -> None:
         assert lines == code.split("\n")
 
 
+def test_a_telegram_message_carries_at_most_100_formatted_spans() -> None:
+    source = "\n\n".join(f"**item {i}** and `code {i}`" for i in range(120))  # 240 spans, ~3,000 chars
+    parts = format_parts(source, TelegramHTML(), 4096)
+    assert len(parts) == 3
+    assert all(len(parse_html(p.text)[1]) <= 100 for p in parts)
+
+
 def test_one_huge_word_and_emoji_are_cut_by_what_the_platform_counts() -> None:
     word = "😀" * 5000  # 10,000 UTF-16 units
     parts = format_parts(f"**{word}**", TelegramHTML(), 4096)

@@ -4,6 +4,8 @@ refuses the markup, and a long formatted answer is split without breaking a form
 
 from __future__ import annotations
 
+import pytest
+
 from tests.e2e.conftest import ALLOWED_USER
 from tests.e2e.gateway_process import GatewayProcess
 from tests.e2e.test_llm_bounds import wait_for_text
@@ -34,11 +36,18 @@ async def test_markdown_is_sent_as_html_the_api_accepts(
     assert sent.text[link["offset"] : link["offset"] + link["length"]] == "the guide"
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        'Bad Request: can\'t parse entities: Unsupported start tag "b" at byte offset 0',
+        "Bad Request: ENTITIES_TOO_LONG",
+    ],
+)
 async def test_refused_markup_is_sent_again_as_plain_text(
-    gateway: GatewayProcess, telegram: FakeTelegram, openai_fake: FakeOpenAI
+    gateway: GatewayProcess, telegram: FakeTelegram, openai_fake: FakeOpenAI, refusal: str
 ) -> None:
     openai_fake.script.add(llm_script.text(MARKDOWN))
-    telegram.refuse_markup(1)
+    telegram.refuse_markup(1, refusal)
     [sent] = await _answer(telegram, "format please")
     assert "parse_mode" not in sent.params and sent.entities == []
     assert sent.text == (

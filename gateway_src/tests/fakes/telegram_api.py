@@ -36,6 +36,7 @@ from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer,
 from tests.fakes.telegram_html import HTMLParseError, parse_html
 
 MAX_MESSAGE_UTF16 = 4096
+MAX_ENTITIES = 100
 # Parameters the real API takes as JSON-serialized strings inside form bodies.
 _JSON_PARAMS = {"allowed_updates", "reply_markup", "reply_parameters", "entities", "commands", "scope",
                 "link_preview_options"}  # fmt: skip
@@ -100,9 +101,10 @@ def parsed_text(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, 
     if parse_mode.lower() != "html":
         raise TelegramError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in this fake")
     try:
-        return parse_html(text)
+        text, entities = parse_html(text)
     except HTMLParseError as exc:
         raise TelegramError(400, str(exc)) from None
+    return text, entities[:MAX_ENTITIES]  # the API keeps the first 100 and shows the rest as plain text
 
 
 def _chat(chat_id: int, user: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -127,7 +129,8 @@ class FakeTelegram(FakeServer):
         self.get_updates_status: int | None = None  # e.g. 502: every getUpdates fails until None
         self.flood_until: dict[str, float] = {}  # method -> end of its 429 window (monotonic)
         self.raw_answers: dict[str, list[RawAnswer]] = {}  # method -> answers served next, in order
-        self.markup_refusals = 0  # the next sendMessage calls with a parse_mode answer "can't parse"
+        self.markup_refusals = 0  # the next sendMessage calls with a parse_mode are refused...
+        self.markup_refusal = ""  # ...with this description
         self._next_update_id = 1000
         self._next_message_id: dict[int, int] = {}
         self._poll_generation = 0
@@ -228,10 +231,14 @@ class FakeTelegram(FakeServer):
         """Every call of `method` answers 429 (remaining seconds as retry_after) for retry_after s."""
         self.flood_until[method] = time.monotonic() + retry_after
 
-    def refuse_markup(self, count: int) -> None:
-        """The next `count` formatted sendMessage calls answer 400 "can't parse entities", as the
-        API does for markup it reads differently (a plain send is accepted as usual)."""
-        self.markup_refusals = count
+    def refuse_markup(
+        self,
+        count: int,
+        description: str = 'Bad Request: can\'t parse entities: Unsupported start tag "b" at byte offset 0',
+    ) -> None:
+        """The next `count` formatted sendMessage calls answer 400 `description`, as the API does for
+        markup it reads differently or entities over its size cap (a plain send is accepted as usual)."""
+        self.markup_refusals, self.markup_refusal = count, description
 
     def fail_next(self, method: str, *answers: RawAnswer) -> None:
         """The next calls of `method` get these raw answers, one each, before normal service resumes."""

@@ -182,8 +182,12 @@ class TelegramChannel(Channel):
         await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text, parse_mode="HTML"))
 
     def markup_refused(self, exc: Exception) -> bool:
-        # The Bot API's answer to markup it cannot read: 400 "Bad Request: can't parse entities: ...".
-        return isinstance(exc, TelegramBadRequest) and "parse entities" in str(exc).lower()
+        # The Bot API's answers to markup it cannot take: 400 "Bad Request: can't parse entities: ..."
+        # and 400 "ENTITIES_TOO_LONG" (the entities of one message, link targets included, are capped).
+        text = str(exc).lower()
+        return isinstance(exc, TelegramBadRequest) and (
+            "parse entities" in text or "entities_too_long" in text
+        )
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, TelegramRetryAfter):

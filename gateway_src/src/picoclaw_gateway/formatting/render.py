@@ -40,6 +40,7 @@ class Renderer:
     """Plain text; subclasses write a platform's markup."""
 
     markup = False
+    max_entities: int | None = None  # formatted spans one message may carry (None: no limit)
     # Characters a marker starts or ends with: two styled runs that touch ("**a**" + "*b*") would
     # read as one run of asterisks, so a zero-width space goes between them (priced in `cost`).
     marker_chars = ""
@@ -81,6 +82,12 @@ class Renderer:
     def visible_size(self, formatted: str, blocks: list[Block]) -> int:
         """What the platform counts against its limit for this rendered chunk."""
         return self.measure(formatted)
+
+    def entities(self, block: Block) -> int:
+        """Formatted spans in `block` at most (each style bit and link of each run, a code block one)."""
+        if block.code:
+            return 1
+        return sum(bin(run.style & ~PREFIX).count("1") + (1 if run.href else 0) for run in block.runs)
 
     def block_cost(self, block: Block) -> int:
         if block.code:
@@ -135,6 +142,7 @@ class TelegramHTML(Renderer):
     """parse_mode=HTML: b, i, s, code, pre, a. Code cannot hold other entities, so its run drops them."""
 
     markup = True
+    max_entities = 100  # Telegram shows the entities of a message past its 100th as plain text
 
     def measure(self, text: str) -> int:
         return utf16_len(text)

@@ -150,17 +150,20 @@ def _fallback(text: str, renderer: Renderer, limit: int) -> list[Part]:
 def format_parts(text: str, renderer: Renderer, limit: int) -> list[Part]:
     """The messages `text` (the model's markdown) becomes; [] when nothing in it is visible."""
     chunks: list[list[Block]] = []
-    size = 0
+    size = entities = 0
+    most_entities = renderer.max_entities or 0
     for block in parse(text):
         for piece in _fit(block, renderer, limit):
             cost = renderer.block_cost(piece)
             gap = renderer.measure(piece.gap)
-            if chunks and chunks[-1] and size + gap + cost <= limit:
+            spans = renderer.entities(piece) if most_entities else 0
+            if chunks and size + gap + cost <= limit and entities + spans <= most_entities:
                 chunks[-1].append(piece)
                 size += gap + cost
-            else:
+                entities += spans
+            else:  # a new message: also when this one has as many formatted spans as it can show
                 chunks.append([piece])
-                size = cost
+                size, entities = cost, spans
     parts: list[Part] = []
     for chunk in chunks:
         formatted, plain = renderer.render(chunk), renderer.plain(chunk)
