@@ -86,6 +86,14 @@ def test_fallback_errors_name_the_path_and_the_fix_without_the_key() -> None:
     assert too_many == ["$.llm.fallbacks: has 6 entries, at most 5 (fix: keep the 5 you trust most)"]
 
 
+def test_a_fallback_that_is_the_model_itself_is_a_warning() -> None:
+    result = validate(stack({"fallbacks": [{"model": "openai/gpt-4o"}]}))
+    assert result.valid
+    assert [str(w) for w in result.warnings] == [
+        "$.llm.fallbacks[0].model: is the model of llm itself (fix: name another model, or remove this entry)"
+    ]
+
+
 def test_replies_format() -> None:
     assert validate(stack(replies={"format": "plain"})).normalized["replies"] == {"format": "plain"}
     assert problems(stack(replies={"format": "html"})) == [

@@ -56,6 +56,14 @@ def _fallback_entry(ck: Checker, entry: object, path: str, primary: dict) -> dic
     if same_endpoint and api_base is None:
         api_base = primary["api_base"]
     llm = build_llm(provider, key, model, api_base, 1, None, None, ck, child(path, "api_base"))
+    if (llm["provider"], llm["model"], llm["api_base"]) == (
+        primary["provider"],
+        primary["model"],
+        primary["api_base"],
+    ):
+        ck.warn(
+            child(path, "model"), "is the model of llm itself", "name another model, or remove this entry"
+        )
     return {name: llm[name] for name in ("provider", "api_key", "model", "api_base")}
 
 
