@@ -52,6 +52,7 @@ async def test_a_rate_limited_model_falls_back_and_cools_down(
     assert not any("answered by" in str(m.get("content")) for m in history), "the note is not history"
 
     output = gateway.output()
+    assert f"model={PRIMARY} fallbacks={FALLBACK} " in output
     assert f"model {PRIMARY} failed after its retries" in output and "answered by fallback model" in output
     assert OPENAI_KEY not in output and OPENROUTER_KEY not in output
 
