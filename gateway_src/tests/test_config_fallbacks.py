@@ -94,8 +94,18 @@ def test_a_fallback_that_is_the_model_itself_is_a_warning() -> None:
     ]
 
 
-def test_replies_format() -> None:
-    assert validate(stack(replies={"format": "plain"})).normalized["replies"] == {"format": "plain"}
+def test_replies_format_and_live() -> None:
+    assert validate(stack(replies={"format": "plain"})).normalized["replies"] == {
+        "format": "plain",
+        "live": False,
+        "live_interval_s": 1.5,
+    }
+    live = validate(stack(replies={"live": True, "live_interval_s": 3}))
+    assert from_normalized(live.normalized, "/tmp/ws").channels[0].live_interval_s == 3.0
+    assert problems(stack(replies={"live": "yes", "live_interval_s": 0.1})) == [
+        "$.replies.live_interval_s: must be >= 0.5 and <= 60, got 0.1 (fix: write a number >= 0.5 and <= 60)",
+        '$.replies.live: must be a JSON boolean, got the string "yes" (fix: use true without quotes)',
+    ]
     assert problems(stack(replies={"format": "html"})) == [
         '$.replies.format: unknown format "html" (fix: use "markdown" (each platform\'s own formatting) '
         'or "plain" (text as the model wrote it))'

@@ -141,7 +141,7 @@ def test_normalized_shape_and_defaults() -> None:
             "files": {"max_read_chars": 100000, "max_write_bytes": 1048576, "max_edit_bytes": 1048576},
             "sandbox": {"socket": None},
         },
-        "replies": {"format": "markdown"},
+        "replies": {"format": "markdown", "live": False, "live_interval_s": 1.5},
     }
     assert normalized["agent"]["system_prompt"].strip()
 

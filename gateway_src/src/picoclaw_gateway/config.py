@@ -45,6 +45,7 @@ class ChannelConfig:
     api_base: str | None = None
     proxy: str | None = None
     reply_format: str = DEFAULTS["reply_format"]  # replies.format: "markdown" or "plain"
+    live_interval_s: float | None = None  # replies.live_interval_s when replies.live, else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ def from_normalized(
 ) -> GatewayConfig:
     llm = data["llm"]
     agent = data["agent"]
+    replies = data.get("replies", {})
 
     def llm_config(model: dict[str, Any], fallbacks: tuple[LLMConfig, ...] = ()) -> LLMConfig:
         """A model entry with the settings every model of the chain shares (tokens, timeouts)."""
@@ -128,7 +130,8 @@ def from_normalized(
                 app_token=ch.get("app_token"),
                 api_base=ch.get("api_base"),
                 proxy=ch.get("proxy"),
-                reply_format=data.get("replies", {}).get("format", DEFAULTS["reply_format"]),
+                reply_format=replies.get("format", DEFAULTS["reply_format"]),
+                live_interval_s=float(replies["live_interval_s"]) if replies.get("live") else None,
             )
             for ch in data["channels"]
         ),

@@ -75,16 +75,20 @@ class ChatCore:
         if command in ("help", "start"):
             self.journal.reply_ready(entry.id, HELP_TEXT if command == "help" else GREETING)
             return history
+        preview = channel.live(entry.chat_id)  # replies.live: the answer shown as it arrives
         try:
             async with self._turns, channel.typing(entry.chat_id):
                 if history is None:
                     history = self.load_history(*key)
                 before = len(history)
-                result = await self.agent.run_turn(history, entry.text)
+                result = await self.agent.run_turn(history, entry.text, preview.update if preview else None)
         except Exception:
             log.exception("failed to handle a message in chat %s:%s", *key)
             self.journal.mark_failed(entry.id, FAILED_NOTICE)
             return None  # reread from disk: a failed turn may have left it half-changed
+        finally:
+            if preview is not None:  # the outcome's first part is written into the preview
+                channel.adopt_preview(entry.chat_id, await preview.finish())
         # The agent dropped old turns in place (context too long): the stored history drops them too.
         trimmed = len(history) < before
         if not result.new_messages:  # the turn failed (LLM unreachable, key refused): its text says why

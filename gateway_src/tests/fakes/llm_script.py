@@ -38,6 +38,8 @@ class Reply:
     retry_after: float | None = None
     delay_s: float = 0.0
     raw_body: Any = None
+    pieces: int = 1  # `stream: true`: the text arrives in this many chunks...
+    piece_delay_s: float = 0.0  # ...this far apart
 
     @property
     def is_error(self) -> bool:
@@ -50,6 +52,11 @@ def text(content: str, delay_s: float = 0.0) -> Reply:
 
 def tool_call(name: str, arguments: dict[str, Any], text_before: str | None = None) -> Reply:
     return Reply(text=text_before, tool_calls=(ToolCall(name, arguments),))
+
+
+def streamed(content: str, pieces: int, piece_delay_s: float) -> Reply:
+    """A text answer that a streaming request receives slowly, in `pieces` chunks."""
+    return Reply(text=content, pieces=pieces, piece_delay_s=piece_delay_s)
 
 
 def raw(body: Any, status: int = 200) -> Reply:

@@ -37,6 +37,10 @@ from tests.fakes.telegram_html import HTMLParseError, parse_html
 
 MAX_MESSAGE_UTF16 = 4096
 MAX_ENTITIES = 100
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same "
+    "as a current content and reply markup of the message"
+)
 # Parameters the real API takes as JSON-serialized strings inside form bodies.
 _JSON_PARAMS = {"allowed_updates", "reply_markup", "reply_parameters", "entities", "commands", "scope",
                 "link_preview_options"}  # fmt: skip
@@ -59,6 +63,7 @@ class SentMessage:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     entities: list[dict[str, Any]] = field(default_factory=list)
+    edits: int = 0  # editMessageText calls that changed it
 
     @property
     def reply_to(self) -> int | None:
@@ -409,10 +414,19 @@ class FakeTelegram(FakeServer):
         if "inline_message_id" in params:
             return True
         chat_id = self._chat_id(params)
-        text, _entities = parsed_text(str(params.get("text", "")), params.get("parse_mode"))
+        text, entities = parsed_text(str(params.get("text", "")), params.get("parse_mode"))
         if utf16_len(text) > MAX_MESSAGE_UTF16:
             raise TelegramError(400, "Bad Request: MESSAGE_TOO_LONG")
         message_id = int(params.get("message_id", 0))
+        sent = next((m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id), None)
+        if sent is None:
+            raise TelegramError(400, "Bad Request: message to edit not found")
+        if (sent.text, sent.entities) == (text, entities):
+            raise TelegramError(400, f"Bad Request: {NOT_MODIFIED}")
+        async with self._changed:  # the chat shows the new text: `sent` keeps the message as it is now
+            sent.text, sent.entities, sent.params = text, entities, params
+            sent.edits += 1
+            self._changed.notify_all()
         message = self._bot_message(token, chat_id, message_id, text)
         message["edit_date"] = int(time.time())
         return message

@@ -8,6 +8,7 @@ and a "conversation too long" answer drops the oldest turns and retries once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from picoclaw_gateway.providers.base import (
     TRUNCATED_NOTE,
     ContextTooLongError,
     LLMResponse,
+    OnText,
     Provider,
     ProviderAuthError,
     ProviderError,
@@ -78,17 +80,25 @@ class AgentLoop:
             text += "\n\n" + TRUNCATED_NOTE.format(size=format_size(self.max_response_bytes))
         return text
 
-    async def _complete(self, conversation: list[Message], specs: list[dict[str, Any]]) -> LLMResponse:
-        if self.provider.handles_retries:
-            return await self.provider.chat(self.system_prompt, conversation, specs)
-        return await with_retry(
-            lambda: self.provider.chat(self.system_prompt, conversation, specs), self.retry_policy
-        )
+    async def _complete(
+        self, conversation: list[Message], specs: list[dict[str, Any]], on_text: OnText | None = None
+    ) -> LLMResponse:
+        def call() -> Awaitable[LLMResponse]:
+            if on_text is None:
+                return self.provider.chat(self.system_prompt, conversation, specs)
+            return self.provider.chat_stream(self.system_prompt, conversation, specs, on_text)
 
-    async def run_turn(self, history: list[Message], user_text: str) -> TurnResult:
+        if self.provider.handles_retries:
+            return await call()
+        return await with_retry(call, self.retry_policy)
+
+    async def run_turn(
+        self, history: list[Message], user_text: str, on_text: OnText | None = None
+    ) -> TurnResult:
         """One turn. When the provider says the conversation is too long, the oldest turns are
         removed from `history` *in place* (so the caller's cached history stays shortened) and
-        the request is retried once."""
+        the request is retried once. `on_text` (live replies) gets each answer's text as it arrives,
+        unmasked and uncut: its receiver masks what it shows."""
         new: list[Message] = [{"role": "user", "content": mask_secrets(user_text)}]
         specs = self.tools.specs()
         shortened = False
@@ -96,7 +106,7 @@ class AgentLoop:
             iteration = 0
             while iteration <= self.max_tool_iterations:
                 try:
-                    response = await self._complete(history + new, specs)
+                    response = await self._complete(history + new, specs, on_text)
                 except ContextTooLongError as exc:
                     if shortened or not history:
                         log.warning("LLM call failed: %s; nothing older left to drop", exc)

@@ -151,4 +151,11 @@ def build_replies(ck: Checker, data: dict) -> dict:
             'use "markdown" (each platform\'s own formatting) or "plain" (text as the model wrote it)',
         )
         reply_format = None
-    return {"format": reply_format or DEFAULTS["reply_format"]}
+    interval = ck.number(
+        section, "live_interval_s", "$.replies", 0.5, 60.0, DEFAULTS["reply_live_interval_s"]
+    )
+    return {
+        "format": reply_format or DEFAULTS["reply_format"],
+        "live": ck.boolean(section, "live", "$.replies", DEFAULTS["reply_live"]),
+        "live_interval_s": float(interval if interval is not None else DEFAULTS["reply_live_interval_s"]),
+    }

@@ -48,6 +48,9 @@ DEFAULTS = {
     # A fallback model that failed (after its retries) is skipped for this long.
     "fallback_cooldown_s": 60.0,
     "reply_format": "markdown",  # replies.format
+    "reply_live": False,  # replies.live: answers shown as they arrive (edited in place)
+    # Telegram allows about one edit per second in a chat; a little slower leaves room for the rest.
+    "reply_live_interval_s": 1.5,
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -77,7 +80,7 @@ LLM_KEYS = (
 )
 FALLBACK_KEYS = ("provider", "model", "api_key", "api_base")
 MAX_FALLBACKS = 5
-REPLIES_KEYS = ("format",)
+REPLIES_KEYS = ("format", "live", "live_interval_s")
 REPLY_FORMATS = ("markdown", "plain")
 CHANNEL_KEYS = (
     "type",

@@ -140,5 +140,9 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
         llm.update(upstream_fallbacks(ck, data, llm))
     if ck.errors or llm is None:
         return None
-    replies = {"format": DEFAULTS["reply_format"]}  # upstream formats Telegram replies too
+    replies = {  # upstream formats Telegram replies too
+        "format": DEFAULTS["reply_format"],
+        "live": DEFAULTS["reply_live"],
+        "live_interval_s": DEFAULTS["reply_live_interval_s"],
+    }
     return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, "replies": replies}

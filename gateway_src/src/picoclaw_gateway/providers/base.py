@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +86,9 @@ class RetryableProviderError(ProviderError):
         self.retry_after = retry_after
 
 
+OnText = Callable[[str], None]  # live replies: gets all the answer's text so far, as it arrives
+
+
 class Provider(abc.ABC):
     handles_retries = False  # True: chat() retries transient failures itself (providers/fallback.py)
 
@@ -93,6 +97,12 @@ class Provider(abc.ABC):
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> LLMResponse:
         """One completion. `tools` are JSON-schema function specs: {name, description, parameters}."""
+
+    async def chat_stream(
+        self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_text: OnText
+    ) -> LLMResponse:
+        """chat(), telling `on_text` the text as it arrives; this default (no streaming) tells nothing."""
+        return await self.chat(system, messages, tools)
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -14,11 +14,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from picoclaw_gateway.providers.base import (
     LLMResponse,
+    OnText,
     Provider,
     ProviderAuthError,
     ProviderError,
@@ -53,11 +54,19 @@ class FallbackChain(Provider):
     async def chat(
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> LLMResponse:
+        return await self._run(lambda p: p.chat(system, messages, tools))
+
+    async def chat_stream(
+        self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_text: OnText
+    ) -> LLMResponse:
+        return await self._run(lambda p: p.chat_stream(system, messages, tools, on_text))
+
+    async def _run(self, call: Callable[[Provider], Awaitable[LLMResponse]]) -> LLMResponse:
         failure: ProviderError | None = None
         for index in self._order():
             label, provider = self.models[index]
             try:
-                response = await with_retry(lambda p=provider: p.chat(system, messages, tools), self.policy)
+                response = await with_retry(lambda p=provider: call(p), self.policy)
             except RetryableProviderError as exc:
                 self._cool_until[index] = self._clock() + self.cooldown_s
                 log.warning(
