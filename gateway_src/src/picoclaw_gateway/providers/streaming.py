@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from picoclaw_gateway.http_client import was_truncated
+from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
     LLMResponse,
     OnText,
@@ -45,7 +46,10 @@ class _Assembler:
             return False
         if chunk.get("error"):
             detail = chunk["error"].get("message") if isinstance(chunk["error"], dict) else chunk["error"]
-            raise ProviderError(f"the LLM provider returned an error: {str(detail)[:300]}")
+            # Masked before it is shortened: a key cut in half would no longer be recognised.
+            raise ProviderError(
+                f"the LLM provider returned an error: {mask_secrets(str(detail)[:1000])[:300]}"
+            )
         choices = chunk.get("choices")
         delta = (
             choices[0].get("delta")
