@@ -77,6 +77,7 @@ class Channel(abc.ABC):
         self.config = config
         self.formatted = config.reply_format == "markdown" and self.renderer is not None
         self._previews: dict[str, int] = {}  # chat -> live preview message the next send writes into
+        self._last_parts: tuple[str | None, list[Part]] = (None, [])
         self.ready = False
         self.not_ready_reason = "starting"
         self._stopping = asyncio.Event()
@@ -164,11 +165,15 @@ class Channel(abc.ABC):
 
     def parts(self, text: str) -> list[Part]:
         """What send() sends, in order. Deterministic: a resumed send skips parts by their index."""
+        if self._last_parts[0] == text:  # the outbox counts the parts, then send() sends them
+            return self._last_parts[1]
         if self.formatted and self.renderer is not None:
             parts = format_parts(text, self.renderer, self.message_limit)
         else:
             parts = [Part(chunk, chunk, False) for chunk in self.chunks(text)]
-        return parts or [Part(EMPTY_REPLY, EMPTY_REPLY, False)]
+        parts = parts or [Part(EMPTY_REPLY, EMPTY_REPLY, False)]
+        self._last_parts = (text, parts)
+        return parts
 
     async def send(
         self,

@@ -22,6 +22,7 @@ from picoclaw_gateway.formatting.render import Renderer
 log = logging.getLogger(__name__)
 
 _WORDS = re.compile(r"\S+\s*|\s+")
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,33 +54,46 @@ def _slices(run: Run, renderer: Renderer, limit: int) -> list[Run]:
     return pieces
 
 
-def _fit_text(block: Block, renderer: Renderer, limit: int) -> list[Block]:
-    atoms: list[Run] = []
+def _atoms(block: Block, renderer: Renderer, limit: int) -> list[tuple[Run, int]]:
+    """The block's runs cut into lines, a line too long into words, a word too long into slices;
+    each with its cost (whole lines first: a 6 KB answer is ~80 of them, ~1,000 words)."""
+    atoms: list[tuple[Run, int]] = []
     for run in block.runs:
-        for match in _WORDS.finditer(run.text):
-            atom = Run(match.group(), run.style, run.href)
-            atoms.extend(_slices(atom, renderer, limit) if renderer.cost(atom) > limit else [atom])
+        for line in _LINES.finditer(run.text):
+            atom = Run(line.group(), run.style, run.href)
+            cost = renderer.cost(atom)
+            if cost <= limit:
+                atoms.append((atom, cost))
+                continue
+            for word in _WORDS.finditer(atom.text):
+                piece = Run(word.group(), run.style, run.href)
+                cost = renderer.cost(piece)
+                pieces = [piece] if cost <= limit else _slices(piece, renderer, limit)
+                atoms.extend((p, cost if p is piece else renderer.cost(p)) for p in pieces)
+    return atoms
+
+
+def _fit_text(block: Block, renderer: Renderer, limit: int) -> list[Block]:
     pieces: list[list[Run]] = []
-    current: list[Run] = []
+    current: list[tuple[Run, int]] = []
     size = 0
     line_end = 0  # atoms of `current` up to the last one that ends a line
-    for atom in atoms:
-        cost = renderer.cost(atom)
+    for atom, cost in _atoms(block, renderer, limit):
         if current and size + cost > limit:
             cut = line_end or len(current)
-            pieces.append(current[:cut])
+            pieces.append([run for run, _cost in current[:cut]])
             current = current[cut:]
-            size = sum(map(renderer.cost, current))
+            size = sum(cost for _run, cost in current)
             line_end = 0
             if current and size + cost > limit:
-                pieces.append(current)
+                pieces.append([run for run, _cost in current])
                 current, size = [], 0
-        current.append(atom)
+        current.append((atom, cost))
         size += cost
         if atom.text.endswith("\n"):
             line_end = len(current)
     if current:
-        pieces.append(current)
+        pieces.append([run for run, _cost in current])
     return [
         Block(_trimmed(runs), gap=block.gap if not index else "")
         for index, runs in enumerate(pieces)
