@@ -12,6 +12,7 @@ import pytest
 from picoclaw_gateway.channels.base import Channel, OnMessage
 from picoclaw_gateway.channels.text_split import utf16_len
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.formatting import markdown
 from picoclaw_gateway.formatting.markdown import BOLD, ITALIC, Run
 from picoclaw_gateway.formatting.render import DiscordMarkdown, Renderer, SlackMrkdwn, TelegramHTML
 from picoclaw_gateway.formatting.split import Part, format_parts
@@ -194,3 +195,18 @@ def test_replies_format_plain_sends_the_model_text_as_it_is() -> None:
     assert formatted.parts("**hi** <x>") == [Part("<b>hi</b> &lt;x&gt;", "hi <x>", True)]
     assert plain.parts("**hi** <x>") == [Part("**hi** <x>", "**hi** <x>", False)]
     assert plain.parts("") == formatted.parts(" ") == [Part("(empty reply)", "(empty reply)", False)]
+
+
+@pytest.mark.parametrize("alphabet", ["abc xyz.,'?\n\n  \t:;()\"é😀0123456789", "ab \n\n\n   \t\t1.)x"])
+def test_text_without_markup_skips_the_parser_with_the_same_blocks(alphabet: str) -> None:
+    rng = random.Random(16)
+    checked = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 200)))
+        if markdown._MARKUP.search(text):
+            continue
+        checked += 1
+        fast = markdown._plain_blocks(text)
+        parsed = markdown._Reader(text.split("\n")).read(markdown._parser().parse(text))
+        assert [(b.gap, b.text, b.code) for b in fast] == [(b.gap, b.text, b.code) for b in parsed], text
+    assert checked > 200
