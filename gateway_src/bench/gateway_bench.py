@@ -152,8 +152,12 @@ def realistic_reply(request: RecordedRequest) -> Reply:
     last = messages[-1] if messages else {}
     if last.get("role") != "tool":
         return tool_call("list_dir", {"path": "."})
-    line = f"Here is what I found for '{request.last_user_text}', with some detail. "
-    body = "\n".join(f"{n:03d} {line}" for n in range(REALISTIC_REPLY_CHARS // (len(line) + 5) + 1))
+    # Markdown as models write it (issue 16: replies are formatted, so the parser runs on each one);
+    # the same number of messages whatever the user text (the harness waits for that many).
+    line = "Here is **what I found**, with some detail and `a bit of code`."
+    lines = [f"About `{request.last_user_text}`:"]
+    lines += [f"- {n:03d} {line}" for n in range(REALISTIC_REPLY_CHARS // (len(line) + 7) + 1)]
+    body = "\n".join(lines)
     return text(body[:REALISTIC_REPLY_CHARS])
 
 
