@@ -154,17 +154,22 @@ def realistic_reply(request: RecordedRequest) -> Reply:
         if " message 0 " in request.last_user_text:  # each chat's first turn saves notes (memory)
             return tool_call("update_memory", {"notes": f"- bench user of {request.last_user_text[-12:]}"})
         return tool_call("list_dir", {"path": "."})
-    line = f"Here is what I found for '{request.last_user_text}', with some detail. "
-    body = "\n".join(f"{n:03d} {line}" for n in range(REALISTIC_REPLY_CHARS // (len(line) + 5) + 1))
+    # Markdown as models write it (issue 16: replies are formatted, so the parser runs on each one);
+    # the same number of messages whatever the user text (the harness waits for that many).
+    line = "Here is **what I found**, with some detail and `a bit of code`."
+    lines = [f"About `{request.last_user_text}`:"]
+    lines += [f"- {n:03d} {line}" for n in range(REALISTIC_REPLY_CHARS // (len(line) + 7) + 1)]
+    body = "\n".join(lines)
     return text(body[:REALISTIC_REPLY_CHARS])
 
 
 def reply_parts(limit: int) -> int:
-    """How many messages one realistic answer becomes on a platform cutting at `limit`."""
-    from picoclaw_gateway.channels.text_split import split_text
+    """How many Telegram messages one realistic answer becomes (formatted, cut at `limit`)."""
+    from picoclaw_gateway.formatting.render import TelegramHTML
+    from picoclaw_gateway.formatting.split import format_parts
 
     sample = RecordedRequest("", {}, {"messages": [{"role": "tool"}]}, "bench message 100 from chat 100")
-    return len(split_text(realistic_reply(sample).text or "", limit))
+    return len(format_parts(realistic_reply(sample).text or "", TelegramHTML(), limit))
 
 
 async def _chat_loop(ask: Ask, chat: int, count: int, latencies: list[float], parts: int) -> None:
@@ -199,13 +204,14 @@ async def run_profile(
     workspace = workdir / profile / "workspace"
     workspace.mkdir(parents=True)
     config = workdir / profile / "config.json"
+    llm_section: dict[str, Any] = {"provider": provider, **settings}
     extra: dict[str, Any] = {}
     if realistic:  # the assistant features on: memory and budgets are by default, the heartbeat too
         extra["heartbeat"] = {"enabled": True, "interval_minutes": 30}
         (workspace / "HEARTBEAT.md").write_text("# Checklist\n- tell me if backups/ is empty\n")
-    config.write_text(
-        json.dumps({"llm": {"provider": provider, **settings}, "channels": [platform.channel], **extra})
-    )
+        # issue 16: with a fallback model configured (a second provider client)
+        llm_section["fallbacks"] = [{"model": "bench/fallback"}]
+    config.write_text(json.dumps({"llm": llm_section, "channels": [platform.channel], **extra}))
     result: dict[str, Any] = {"profile": profile, "chats": chats}
     gateway = GatewayProcess(config, workspace, workdir / profile, extra_env=env)
     try:

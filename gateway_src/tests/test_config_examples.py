@@ -86,6 +86,9 @@ def to_upstream(config: dict) -> dict:
     for key in ("max_tokens", "temperature"):
         if key in llm:
             defaults[key] = llm[key]
+    same_account = [entry["model"] for entry in llm.get("fallbacks", []) if set(entry) == {"model"}]
+    if same_account:  # the classic layout's fallbacks: other models of the same provider and key
+        defaults["model_fallbacks"] = same_account
     agent = config.get("agent", {})
     if "max_tool_iterations" in agent:
         defaults["max_tool_iterations"] = agent["max_tool_iterations"]
@@ -131,8 +134,16 @@ def test_upstream_form_of_each_example_is_valid_and_equivalent(name: str, text: 
     assert upstream.errors == [], [str(e) for e in upstream.errors]
     assert upstream.dialect == "upstream"
     got = upstream.normalized
-    not_upstream = {"timeout_s": None, "max_response_bytes": None}  # settings upstream has not
+    # Settings upstream has not; fallbacks on another provider need model_list (test_config_fallbacks).
+    not_upstream = {
+        "timeout_s": None,
+        "max_response_bytes": None,
+        "fallbacks": None,
+        "fallback_cooldown_s": None,
+    }
     assert got["llm"] | not_upstream == stack["llm"] | not_upstream
+    same_account = [f["model"] for f in config["llm"].get("fallbacks", []) if set(f) == {"model"}]
+    assert [f["model"] for f in got["llm"]["fallbacks"]] == same_account
     no_group_list = {"allowed_groups": []}  # upstream has no list of allowed groups
     assert [c | no_group_list for c in got["channels"]] == [c | no_group_list for c in stack["channels"]]
     assert got["heartbeat"] == stack["heartbeat"]

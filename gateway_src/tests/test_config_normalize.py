@@ -115,6 +115,8 @@ def test_normalized_shape_and_defaults() -> None:
             "temperature": None,
             "timeout_s": 120.0,
             "max_response_bytes": 1048576,
+            "fallbacks": [],
+            "fallback_cooldown_s": 60.0,
         },
         "channels": [
             {
@@ -156,6 +158,7 @@ def test_normalized_shape_and_defaults() -> None:
             "download_timeout_s": 60.0,
             "transcription": None,
         },
+        "replies": {"format": "markdown", "live": False, "live_interval_s": 1.5},
     }
     assert normalized["agent"]["system_prompt"].strip()
 

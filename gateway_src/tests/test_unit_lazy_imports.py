@@ -36,3 +36,4 @@ def test_telegram_channel_does_not_import_aiohttp() -> None:
     loaded = imported_after("import picoclaw_gateway.app\nimport picoclaw_gateway.channels.telegram")
     assert "aiogram" in loaded
     assert "aiohttp" not in loaded and "anthropic" not in loaded
+    assert "markdown_it" not in loaded, "the markdown parser (~80 ms to import) waits for the first reply"

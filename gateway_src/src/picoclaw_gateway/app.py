@@ -205,10 +205,11 @@ class Gateway:
             for name, channel in channels.items()
         ]
         log.info(
-            "picoclaw gateway started: channels=%s provider=%s model=%s tools=%s",
+            "picoclaw gateway started: channels=%s provider=%s model=%s fallbacks=%s tools=%s",
             ",".join(channels),
             cfg.llm.provider,
             cfg.llm.model,
+            ",".join(model.model for model in cfg.llm.fallbacks) or "none",
             ",".join(agent.tools.names()),
         )
         memory.settle_after_startup()

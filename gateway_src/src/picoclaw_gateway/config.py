@@ -31,6 +31,9 @@ class LLMConfig:
     temperature: float | None = DEFAULTS["temperature"]
     timeout_s: float = DEFAULTS["llm_timeout_s"]
     max_response_bytes: int = DEFAULTS["llm_max_response_bytes"]
+    # llm.fallbacks: tried in order after this model failed its retries (providers/fallback.py)
+    fallbacks: tuple[LLMConfig, ...] = ()
+    fallback_cooldown_s: float = DEFAULTS["fallback_cooldown_s"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class ChannelConfig:
     proxy: str | None = None
     group_mode: str = DEFAULTS["group_mode"]  # "mention" | "all": when the bot answers in a group
     allowed_groups: tuple[str, ...] = ()  # group chat ids; empty: any group
+    reply_format: str = DEFAULTS["reply_format"]  # replies.format: "markdown" or "plain"
+    live_interval_s: float | None = None  # replies.live_interval_s when replies.live, else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +138,7 @@ class GatewayConfig:
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
-        values = [self.llm.api_key]
+        values = [self.llm.api_key, *(model.api_key for model in self.llm.fallbacks)]
         if self.media.transcription is not None:
             values.append(self.media.transcription.api_key)
         for channel in self.channels:
@@ -148,19 +153,27 @@ def from_normalized(
 ) -> GatewayConfig:
     llm = data["llm"]
     agent = data["agent"]
-    exec_cfg = data["tools"]["exec"]
-    files = data["tools"]["files"]
-    return GatewayConfig(
-        llm=LLMConfig(
-            provider=llm["provider"],
-            api_key=llm["api_key"],
-            model=llm["model"],
-            api_base=llm["api_base"],
+    replies = data.get("replies", {})
+
+    def llm_config(model: dict[str, Any], fallbacks: tuple[LLMConfig, ...] = ()) -> LLMConfig:
+        """A model entry with the settings every model of the chain shares (tokens, timeouts)."""
+        return LLMConfig(
+            provider=model["provider"],
+            api_key=model["api_key"],
+            model=model["model"],
+            api_base=model["api_base"],
             max_tokens=int(llm.get("max_tokens", DEFAULTS["max_tokens"])),
             temperature=llm.get("temperature"),
             timeout_s=float(llm.get("timeout_s", DEFAULTS["llm_timeout_s"])),
             max_response_bytes=int(llm["max_response_bytes"]),
-        ),
+            fallbacks=fallbacks,
+            fallback_cooldown_s=float(llm.get("fallback_cooldown_s", DEFAULTS["fallback_cooldown_s"])),
+        )
+
+    exec_cfg = data["tools"]["exec"]
+    files = data["tools"]["files"]
+    return GatewayConfig(
+        llm=llm_config(llm, tuple(llm_config(model) for model in llm.get("fallbacks", []))),
         channels=tuple(
             ChannelConfig(
                 type=ch["type"],
@@ -171,6 +184,8 @@ def from_normalized(
                 proxy=ch.get("proxy"),
                 group_mode=ch["group_mode"],
                 allowed_groups=tuple(ch["allowed_groups"]),
+                reply_format=replies.get("format", DEFAULTS["reply_format"]),
+                live_interval_s=float(replies["live_interval_s"]) if replies.get("live") else None,
             )
             for ch in data["channels"]
         ),

@@ -91,6 +91,7 @@ class ChatCore:
         if notice is not None:  # an extras command, or over a daily budget: no LLM call
             self.journal.reply_ready(entry.id, notice)
             return history
+        preview = channel.live(entry.chat_id)  # replies.live: the answer shown as it arrives
         try:
             # In the turn slot: at most max_concurrent_turns photos or recordings are held at once.
             async with self._turns, channel.typing(entry.chat_id):
@@ -102,12 +103,18 @@ class ChatCore:
                         history = self.load_history(*key)
                     before = len(history)
                     result = await self.agent.run_turn(
-                        history, user.content, **self.extras.turn_options(entry)
+                        history,
+                        user.content,
+                        on_text=preview.update if preview else None,
+                        **self.extras.turn_options(entry),
                     )
         except Exception:
             log.exception("failed to handle a message in chat %s:%s", *key)
             self.journal.mark_failed(entry.id, FAILED_NOTICE)
             return None  # reread from disk: a failed turn may have left it half-changed
+        finally:
+            if preview is not None:  # the outcome's first part is written into the preview
+                channel.adopt_preview(entry.chat_id, await preview.finish())
         if user.notice is not None:  # a photo or recording that cannot be used: say why, no LLM call
             self.journal.reply_ready(entry.id, user.notice)
             return history

@@ -155,6 +155,28 @@ async def test_long_reply_is_split_in_order_under_2000(
     assert [m.message_id for m in sent] == sorted(m.message_id for m in sent)
 
 
+async def test_markdown_passes_through_and_stays_under_2000_after_formatting(
+    start: Start, discord_fake: FakeDiscord, openai_fake: FakeOpenAI
+) -> None:
+    await start()
+    # ~5,400 characters, bold with literal markup characters that formatting escapes (text grows).
+    bold = "**" + " ".join(f"w{i:03d}_x|y" for i in range(500)) + "**"
+    openai_fake.script.add(llm_script.text(f"# Title\n\n{bold}\n\n```py\nprint('hi')\n```\n\nDone."))
+    await discord_fake.push_message(ALLOWED, "format please")
+    while not any(m.content.endswith("Done.") for m in discord_fake.sent_to(ALLOWED)):
+        await discord_fake.wait_for_sent(len(discord_fake.sent_to(ALLOWED)) + 1, ALLOWED)
+    chunks = [m.content for m in discord_fake.sent_to(ALLOWED)]
+    assert len(chunks) >= 3 and all(len(c) <= MAX_MESSAGE_CHARS for c in chunks)
+    assert chunks[0].startswith("**Title**")
+    for chunk in chunks:
+        for line in chunk.split("\n"):
+            if "w0" in line or "w4" in line:  # each piece of the bold span opens and closes in its message
+                assert line.startswith("**w") and line.endswith("y**"), line
+    assert "```py\nprint('hi')\n```" in chunks[-1]
+    words = " ".join(chunks)
+    assert all(f"w{i:03d}\\_x\\|y" in words for i in range(500))
+
+
 async def test_rest_429_is_retried_after_retry_after(
     start: Start, ask: Ask, discord_fake: FakeDiscord
 ) -> None:

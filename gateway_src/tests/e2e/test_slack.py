@@ -184,6 +184,28 @@ async def test_long_reply_is_split_in_order(
     assert "\n".join(chunks) == answer, "chunks cut on line boundaries, in order"
 
 
+async def test_markdown_is_posted_as_mrkdwn_and_split_within_the_limit(
+    start: Start, slack_fake: FakeSlack, openai_fake: FakeOpenAI
+) -> None:
+    await start()
+    bold = "**" + " ".join(f"w{i:04d} <&>" for i in range(900)) + "**"  # escaping grows it past the limit
+    openai_fake.script.add(
+        llm_script.text(f"See [docs](https://example.com/x) and `code`.\n\n{bold}\n\nDone.")
+    )
+    await slack_fake.push_dm(ALLOWED, "format please", channel=DM)
+    while not any(p.text.endswith("Done.") for p in slack_fake.posted_to(DM)):
+        await slack_fake.wait_for_sent(len(slack_fake.posted_to(DM)) + 1, DM)
+    posts = slack_fake.posted_to(DM)
+    assert all(p.mrkdwn and len(p.text) <= MAX_TEXT_CHARS for p in posts) and len(posts) >= 3
+    assert posts[0].text.startswith("See <https://example.com/x|docs> and `code`.")
+    for post in posts:
+        for line in post.text.split("\n"):
+            if "w0" in line:  # every piece of the bold span is bold on its own
+                assert line.startswith("*w") and line.endswith("*"), line
+    words = " ".join(p.text for p in posts)
+    assert all(f"w{i:04d} &lt;&amp;&gt;" in words for i in range(900))
+
+
 async def test_rate_limited_post_is_retried(start: Start, ask: Ask, slack_fake: FakeSlack) -> None:
     await start()
     slack_fake.rate_limit_next_posts(1, retry_after=1)

@@ -1,7 +1,8 @@
 """Scripted replies shared by the OpenAI-compatible and Anthropic fakes.
 
 A script is an ordered list of rules. Each request takes the first rule whose `match`
-(a substring of the last user text) fits; a rule is used `times` times (None: forever).
+(a substring of the last user text) and `model` (the request's model id) fit; a rule is used
+`times` times (None: forever).
 With no matching rule the fake answers deterministically: "echo: <last user text>", or asks
 `responder` (given the request being answered) when one is set.
 """
@@ -37,6 +38,8 @@ class Reply:
     retry_after: float | None = None
     delay_s: float = 0.0
     raw_body: Any = None
+    pieces: int = 1  # `stream: true`: the text arrives in this many chunks...
+    piece_delay_s: float = 0.0  # ...this far apart
 
     @property
     def is_error(self) -> bool:
@@ -49,6 +52,11 @@ def text(content: str, delay_s: float = 0.0) -> Reply:
 
 def tool_call(name: str, arguments: dict[str, Any], text_before: str | None = None) -> Reply:
     return Reply(text=text_before, tool_calls=(ToolCall(name, arguments),))
+
+
+def streamed(content: str, pieces: int, piece_delay_s: float) -> Reply:
+    """A text answer that a streaming request receives slowly, in `pieces` chunks."""
+    return Reply(text=content, pieces=pieces, piece_delay_s=piece_delay_s)
 
 
 def raw(body: Any, status: int = 200) -> Reply:
@@ -65,6 +73,7 @@ class Rule:
     reply: Reply
     match: str | None = None
     times: int | None = 1
+    model: str | None = None  # only requests for this model id
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
@@ -84,7 +93,10 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
 def rule_from_json(data: dict[str, Any]) -> Rule:
     times = data.get("times", 1)
     return Rule(
-        reply=reply_from_json(data), match=data.get("match"), times=None if times is None else int(times)
+        reply=reply_from_json(data),
+        match=data.get("match"),
+        times=None if times is None else int(times),
+        model=data.get("model"),
     )
 
 
@@ -116,12 +128,15 @@ class LLMScript:
         # Requests by kind ("chat": completions/messages, the ones that cost tokens; "models", "key"),
         # counted on arrival whatever the answer, so a test can prove none were spent.
         self.counts: Counter[str] = Counter()
+        self.model_counts: Counter[str] = Counter()  # chat requests per model id, whatever the answer
         # The default echo answers after a delay drawn from this range (seconds): a busy LLM.
         self.echo_delay_s: tuple[float, float] = (0.0, 0.0)
         self._changed = asyncio.Condition()
 
-    def add(self, reply: Reply, match: str | None = None, times: int | None = 1) -> None:
-        self.rules.append(Rule(reply=reply, match=match, times=times))
+    def add(
+        self, reply: Reply, match: str | None = None, times: int | None = 1, model: str | None = None
+    ) -> None:
+        self.rules.append(Rule(reply=reply, match=match, times=times, model=model))
 
     def clear(self) -> None:
         self.rules.clear()
@@ -130,10 +145,14 @@ class LLMScript:
         self.rules.clear()
         self.requests.clear()
         self.counts.clear()
+        self.model_counts.clear()
 
     def take(self, last_user_text: str, request: RecordedRequest | None = None) -> Reply:
+        model = request.body.get("model") if request is not None else None
         for rule in self.rules:
             if rule.match is not None and rule.match not in last_user_text:
+                continue
+            if rule.model is not None and rule.model != model:
                 continue
             if rule.times is not None:
                 rule.times -= 1
@@ -148,6 +167,7 @@ class LLMScript:
     async def record(self, request: RecordedRequest) -> None:
         async with self._changed:
             self.requests.append(request)
+            self.model_counts[str(request.body.get("model"))] += 1
             self._changed.notify_all()
 
     async def wait_for_requests(self, count: int, wait_s: float = 10.0) -> list[RecordedRequest]:

@@ -188,8 +188,11 @@ class FakeOpenAI(FakeServer):
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
 
         await send({"role": "assistant", "content": ""}, None)
-        if reply.text:
-            await send({"content": reply.text}, None)
+        text, step = reply.text or "", max(1, -(-len(reply.text or "") // max(1, reply.pieces)))
+        for start in range(0, len(text), step):
+            if start and reply.piece_delay_s:
+                await asyncio.sleep(reply.piece_delay_s)
+            await send({"content": text[start : start + step]}, None)
         for index, call in enumerate(_tool_calls_json(reply)):
             await send({"tool_calls": [{"index": index, **call}]}, None)
         await send({}, "tool_calls" if reply.tool_calls else "stop")

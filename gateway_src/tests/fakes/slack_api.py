@@ -42,6 +42,7 @@ class Posted:
     thread_ts: str | None
     ts: str
     at: float = field(default_factory=time.monotonic)
+    mrkdwn: bool = True  # chat.postMessage's default: Slack reads *bold*, <url|text>...
 
 
 class FakeSlack(FakeServer):
@@ -315,7 +316,8 @@ class FakeSlack(FakeServer):
         ts = self.new_ts()
         thread_ts = params.get("thread_ts") or None
         async with self._changed:
-            self.posted.append(Posted(channel, text, thread_ts, ts))
+            mrkdwn = str(params.get("mrkdwn", True)).lower() not in ("false", "0")
+            self.posted.append(Posted(channel, text, thread_ts, ts, mrkdwn=mrkdwn))
             self._changed.notify_all()
         message = {"type": "message", "user": BOT_USER, "text": text, "ts": ts, "bot_id": "B0BOT00001"}
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": message})

@@ -3,12 +3,14 @@
 Bot routes: {base}/bot{token}/{method} (GET or POST; form, multipart or JSON bodies like the real
 API) and files at {base}/file/bot{token}/{path}. Unknown tokens get 401, unknown methods 404.
 Implements getMe, getUpdates (long polling honouring offset/limit/timeout/allowed_updates),
-sendMessage (real 4096-char limit), sendChatAction, editMessageText, deleteMessage, deleteWebhook,
+sendMessage (real 4096-char limit counted on the text after parsing; parse_mode=HTML read like the
+API reads it, in telegram_html.py: the sent message keeps the parsed text and its entities, bad markup
+gets the API's 400 "can't parse entities"), sendChatAction, editMessageText, deleteMessage, deleteWebhook,
 getWebhookInfo, get/set/deleteMyCommands, getFile, close, logOut, plus scripted flood control.
 
 Control, in-process: push_update() (extra message fields, e.g. a forward_origin newer than the
-gateway's aiogram), wait_for_sent(), calls_to(), flood_next_sends(), flood_method() (every call
-of a method answers 429 until its retry_after window closes), fail_next() (scripted raw
+gateway's aiogram), wait_for_sent(), calls_to(), refuse_markup(), flood_next_sends(), flood_method()
+(every call of a method answers 429 until its retry_after window closes), fail_next() (scripted raw
 answers such as a proxy's HTML 502 or an empty 504).
 Control over HTTP: POST /_control/updates {"user_id","chat_id"?,"text"}, GET /_control/sent?count=&
 chat_id=&timeout=, GET /_control/calls?method=, POST /_control/flood {"count","retry_after"},
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import html
 import json
 import re
 import time
@@ -32,13 +33,18 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
+from tests.fakes.telegram_html import HTMLParseError, parse_html
 
 MAX_MESSAGE_UTF16 = 4096
 MAX_BOT_DOWNLOAD_BYTES = 20 * 1024 * 1024
+MAX_ENTITIES = 100
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same "
+    "as a current content and reply markup of the message"
+)
 # Parameters the real API takes as JSON-serialized strings inside form bodies.
 _JSON_PARAMS = {"allowed_updates", "reply_markup", "reply_parameters", "entities", "commands", "scope",
                 "link_preview_options"}  # fmt: skip
-_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass
@@ -50,11 +56,15 @@ class RecordedCall:
 
 @dataclass
 class SentMessage:
+    """`text` as the chat shows it (HTML parsed away), `entities` its formatting, like the API's Message."""
+
     chat_id: int
     text: str
     message_id: int
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    edits: int = 0  # editMessageText calls that changed it
 
     @property
     def reply_to(self) -> int | None:
@@ -71,6 +81,7 @@ class SentMessage:
             "text": self.text,
             "message_id": self.message_id,
             "params": self.params,
+            "entities": self.entities,
         }
 
 
@@ -88,11 +99,18 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def visible_text(text: str, parse_mode: str | None) -> str:
-    """What Telegram counts against the limit: HTML markup is not part of the message text."""
-    if parse_mode and parse_mode.lower() == "html":
-        return html.unescape(_TAG.sub("", text))
-    return text
+def parsed_text(text: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]]:
+    """The message text and entities Telegram makes of `text`; the API's 400 when it cannot parse it.
+    The limit counts this text: HTML markup is not part of it."""
+    if not parse_mode:
+        return text, []
+    if parse_mode.lower() != "html":
+        raise TelegramError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in this fake")
+    try:
+        text, entities = parse_html(text)
+    except HTMLParseError as exc:
+        raise TelegramError(400, str(exc)) from None
+    return text, entities[:MAX_ENTITIES]  # the API keeps the first 100 and shows the rest as plain text
 
 
 def _chat(chat_id: int, user: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -118,6 +136,8 @@ class FakeTelegram(FakeServer):
         self.get_updates_status: int | None = None  # e.g. 502: every getUpdates fails until None
         self.flood_until: dict[str, float] = {}  # method -> end of its 429 window (monotonic)
         self.raw_answers: dict[str, list[RawAnswer]] = {}  # method -> answers served next, in order
+        self.markup_refusals = 0  # the next sendMessage calls with a parse_mode are refused...
+        self.markup_refusal = ""  # ...with this description
         self._next_update_id = 1000
         self._next_message_id: dict[int, int] = {}
         self._poll_generation = 0
@@ -234,6 +254,15 @@ class FakeTelegram(FakeServer):
         """Every call of `method` answers 429 (remaining seconds as retry_after) for retry_after s."""
         self.flood_until[method] = time.monotonic() + retry_after
 
+    def refuse_markup(
+        self,
+        count: int,
+        description: str = 'Bad Request: can\'t parse entities: Unsupported start tag "b" at byte offset 0',
+    ) -> None:
+        """The next `count` formatted sendMessage calls answer 400 `description`, as the API does for
+        markup it reads differently or entities over its size cap (a plain send is accepted as usual)."""
+        self.markup_refusals, self.markup_refusal = count, description
+
     def fail_next(self, method: str, *answers: RawAnswer) -> None:
         """The next calls of `method` get these raw answers, one each, before normal service resumes."""
         self.raw_answers.setdefault(method, []).extend(answers)
@@ -255,6 +284,7 @@ class FakeTelegram(FakeServer):
         self.pushed_at.clear()
         self.flood_remaining, self.flood_retry_after = 0, 1
         self.get_updates_status = None
+        self.markup_refusals = 0
 
     # ---- bot API ---------------------------------------------------------------------------
     async def _bot_method(self, request: web.Request) -> web.Response:
@@ -379,26 +409,42 @@ class FakeTelegram(FakeServer):
                 {"retry_after": self.flood_retry_after},
             )
         chat_id = self._chat_id(params)
-        text = str(params.get("text", ""))
-        visible = visible_text(text, params.get("parse_mode"))
-        if not visible.strip():
+        if params.get("parse_mode") and self.markup_refusals > 0:
+            self.markup_refusals -= 1
+            raise TelegramError(
+                400, 'Bad Request: can\'t parse entities: Unsupported start tag "b" at byte offset 0'
+            )
+        text, entities = parsed_text(str(params.get("text", "")), params.get("parse_mode"))
+        if not text.strip():
             raise TelegramError(400, "Bad Request: message text is empty")
-        if utf16_len(visible) > MAX_MESSAGE_UTF16:
+        if utf16_len(text) > MAX_MESSAGE_UTF16:
             raise TelegramError(400, "Bad Request: message is too long")
         async with self._changed:
             message_id = self._new_message_id(chat_id)
-            self.sent.append(SentMessage(chat_id, text, message_id, params))
+            self.sent.append(SentMessage(chat_id, text, message_id, params, entities=entities))
             self._changed.notify_all()
-        return self._bot_message(_token, chat_id, message_id, text)
+        message = self._bot_message(_token, chat_id, message_id, text)
+        if entities:
+            message["entities"] = entities
+        return message
 
     async def _edit_message_text(self, token: str, params: dict[str, Any]) -> dict[str, Any] | bool:
         if "inline_message_id" in params:
             return True
         chat_id = self._chat_id(params)
-        text = str(params.get("text", ""))
-        if utf16_len(visible_text(text, params.get("parse_mode"))) > MAX_MESSAGE_UTF16:
+        text, entities = parsed_text(str(params.get("text", "")), params.get("parse_mode"))
+        if utf16_len(text) > MAX_MESSAGE_UTF16:
             raise TelegramError(400, "Bad Request: MESSAGE_TOO_LONG")
         message_id = int(params.get("message_id", 0))
+        sent = next((m for m in self.sent if m.chat_id == chat_id and m.message_id == message_id), None)
+        if sent is None:
+            raise TelegramError(400, "Bad Request: message to edit not found")
+        if (sent.text, sent.entities) == (text, entities):
+            raise TelegramError(400, f"Bad Request: {NOT_MODIFIED}")
+        async with self._changed:  # the chat shows the new text: `sent` keeps the message as it is now
+            sent.text, sent.entities, sent.params = text, entities, params
+            sent.edits += 1
+            self._changed.notify_all()
         message = self._bot_message(token, chat_id, message_id, text)
         message["edit_date"] = int(time.time())
         return message

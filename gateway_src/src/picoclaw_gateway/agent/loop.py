@@ -8,6 +8,7 @@ and a "conversation too long" answer drops the oldest turns and retries once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from picoclaw_gateway.providers.base import (
     TRUNCATED_NOTE,
     ContextTooLongError,
     LLMResponse,
+    OnText,
     Provider,
     ProviderAuthError,
     ProviderError,
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 
+FALLBACK_NOTE = "\n\n(answered by the fallback model `{model}`)"
 TOO_LONG_REPLY = (
     "Sorry, this conversation is too long for the language model, even after I dropped the older "
     "messages. Send /reset to start fresh, or send a shorter message."
@@ -88,9 +91,20 @@ class AgentLoop:
         return text
 
     async def _complete(
-        self, system: str, conversation: list[Message], specs: list[dict[str, Any]]
+        self,
+        system: str,
+        conversation: list[Message],
+        specs: list[dict[str, Any]],
+        on_text: OnText | None = None,
     ) -> LLMResponse:
-        return await with_retry(lambda: self.provider.chat(system, conversation, specs), self.retry_policy)
+        def call() -> Awaitable[LLMResponse]:
+            if on_text is None:
+                return self.provider.chat(system, conversation, specs)
+            return self.provider.chat_stream(system, conversation, specs, on_text)
+
+        if self.provider.handles_retries:
+            return await call()
+        return await with_retry(call, self.retry_policy)
 
     async def run_turn(
         self,
@@ -99,12 +113,15 @@ class AgentLoop:
         *,
         system_extra: str = "",
         extra_tools: list[Tool] | None = None,
+        on_text: OnText | None = None,
     ) -> TurnResult:
         """One turn. When the provider says the conversation is too long, the oldest turns are
         removed from `history` *in place* (so the caller's cached history stays shortened) and
         the request is retried once. `system_extra` is appended to the system prompt and
         `extra_tools` join the tools for this turn only (a chat's own notes and memory tool).
-        `user_text` may be a list of parts (text and image, see media/turn.py)."""
+        `user_text` may be a list of parts (text and image, see media/turn.py). `on_text` (live
+        replies) gets each answer's text as it arrives, unmasked and uncut: its receiver masks
+        what it shows."""
         new: list[Message] = [{"role": "user", "content": _masked(user_text)}]
         tools = ToolRegistry(self.tools.tools() + extra_tools) if extra_tools else self.tools
         system = self.system_prompt + system_extra
@@ -115,7 +132,7 @@ class AgentLoop:
             iteration = 0
             while iteration <= self.max_tool_iterations:
                 try:
-                    response = await self._complete(system, history + new, specs)
+                    response = await self._complete(system, history + new, specs, on_text)
                 except ContextTooLongError as exc:
                     if shortened or not history:
                         log.warning("LLM call failed: %s; nothing older left to drop", exc)
@@ -128,7 +145,10 @@ class AgentLoop:
                 if not response.tool_calls:
                     text = self._answer_text(response)
                     new.append({"role": "assistant", "content": text})
-                    return TurnResult(text.strip() or "(the model returned an empty answer)", new, tokens)
+                    reply = text.strip() or "(the model returned an empty answer)"
+                    if response.fallback_model:  # said in the reply only, not kept in the history
+                        reply += FALLBACK_NOTE.format(model=response.fallback_model)
+                    return TurnResult(reply, new, tokens)
                 if iteration == self.max_tool_iterations:
                     break  # budget spent: do not run more tools
                 iteration += 1

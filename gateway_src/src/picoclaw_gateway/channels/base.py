@@ -26,9 +26,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from picoclaw_gateway.channels.text_split import split_text
+from picoclaw_gateway.channels.live import MORE, LivePreview
+from picoclaw_gateway.channels.text_split import split_text, utf16_len
 from picoclaw_gateway.config import ChannelConfig
 from picoclaw_gateway.config_validator import DEFAULTS
+from picoclaw_gateway.formatting.render import Renderer
+from picoclaw_gateway.formatting.split import Part, format_parts
 from picoclaw_gateway.media.download import MediaUnavailable
 from picoclaw_gateway.media.ref import MediaRef
 
@@ -73,9 +76,14 @@ class Channel(abc.ABC):
     typing_interval_s: float | None = None  # None: the platform has no typing indicator
     # (bytes, longer side in px) of media.image_*: a platform offering several sizes picks one that fits
     image_fit: tuple[int, int] = (DEFAULTS["image_max_bytes"], DEFAULTS["image_max_side_px"])
+    renderer: Renderer | None = None  # writes the model's markdown in the platform's format
+    edits_messages = False  # the platform can edit a sent message: live replies (replies.live)
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
+        self.formatted = config.reply_format == "markdown" and self.renderer is not None
+        self._previews: dict[str, int] = {}  # chat -> live preview message the next send writes into
+        self._last_parts: tuple[str | None, list[Part]] = (None, [])
         self.ready = False
         self.not_ready_reason = "starting"
         self._stopping = asyncio.Event()
@@ -192,9 +200,17 @@ class Channel(abc.ABC):
         """The platform messages a reply becomes, in order."""
         return split_text(text, self.message_limit)
 
-    def parts(self, text: str) -> list[str]:
+    def parts(self, text: str) -> list[Part]:
         """What send() sends, in order. Deterministic: a resumed send skips parts by their index."""
-        return self.chunks(text) or [EMPTY_REPLY]
+        if self._last_parts[0] == text:  # the outbox counts the parts, then send() sends them
+            return self._last_parts[1]
+        if self.formatted and self.renderer is not None:
+            parts = format_parts(text, self.renderer, self.message_limit)
+        else:
+            parts = [Part(chunk, chunk, False) for chunk in self.chunks(text)]
+        parts = parts or [Part(EMPTY_REPLY, EMPTY_REPLY, False)]
+        self._last_parts = (text, parts)
+        return parts
 
     async def send(
         self,
@@ -209,16 +225,79 @@ class Channel(abc.ABC):
         `skip_parts`: the first parts were accepted before (a resumed send). `on_part_sent(n)` is
         called as soon as the platform accepted part n (1-based), so the caller can record it.
         """
-        for index, chunk in enumerate(self.parts(text)):
+        preview = self._previews.pop(chat_id, None)
+        for index, part in enumerate(self.parts(text)):
             if index < skip_parts:
                 continue
-            await self.with_retries("send", lambda chunk=chunk: self.send_chunk(chat_id, chunk))
+            if preview is None or not await self._replace_preview(chat_id, preview, part):
+                await self.with_retries("send", lambda part=part: self._send_part(chat_id, part))
+            preview = None
             if on_part_sent is not None:
                 on_part_sent(index + 1)
 
+    # ---- live replies ---------------------------------------------------------------------------
+    def live(self, chat_id: str) -> LivePreview | None:
+        """A live preview for this chat's next answer, or None (replies.live off, or no edits here)."""
+        if self.config.live_interval_s is None or not self.edits_messages:
+            return None
+        return LivePreview(
+            lambda text: self.send_preview(chat_id, text),
+            lambda message_id, text: self.edit_preview(chat_id, message_id, text),
+            self.config.live_interval_s,
+            lambda text: next(iter(split_text(text, self.message_limit - len(MORE), utf16_len)), ""),
+        )
+
+    def adopt_preview(self, chat_id: str, message_id: int | None) -> None:
+        """The next send to this chat writes its first part into the preview message."""
+        if message_id is not None:
+            self._previews[chat_id] = message_id
+
+    async def _replace_preview(self, chat_id: str, message_id: int, part: Part) -> bool:
+        try:
+            await self.with_retries("edit", lambda: self.edit_part(chat_id, message_id, part))
+        except Exception as exc:  # deleted by the user, too old to edit...: a new message instead
+            log.warning("%s: could not write the answer into its live preview (%s)", self.name, _brief(exc))
+            return False
+        return True
+
+    async def send_preview(self, chat_id: str, text: str) -> int:
+        """A plain message that live replies edit; returns its id."""
+        raise NotImplementedError
+
+    async def edit_preview(self, chat_id: str, message_id: int, text: str) -> float | None:
+        """Replace the preview's text; returns a pause the platform asked for (flood control)."""
+        raise NotImplementedError
+
+    async def edit_part(self, chat_id: str, message_id: int, part: Part) -> None:
+        """Write a reply part into the preview message (formatted, or plain when refused)."""
+        raise NotImplementedError
+
+    async def _send_part(self, chat_id: str, part: Part) -> None:
+        """A formatted part the platform refuses (Telegram: "can't parse entities") goes as plain text."""
+        if not part.markup:
+            await self.send_chunk(chat_id, part.text)
+            return
+        try:
+            await self.send_markup(chat_id, part.text)
+        except Exception as exc:
+            if not self.markup_refused(exc):
+                raise
+            log.warning(
+                "%s refused the formatting of a reply (%s); sending it as plain text", self.name, _brief(exc)
+            )
+            await self.send_chunk(chat_id, part.plain)
+
     @abc.abstractmethod
     async def send_chunk(self, chat_id: str, text: str) -> None:
-        """One platform message; raises what retry_delay() can classify."""
+        """One platform message of plain text; raises what retry_delay() can classify."""
+
+    async def send_markup(self, chat_id: str, text: str) -> None:
+        """One platform message in the platform's format (the renderer's output)."""
+        await self.send_chunk(chat_id, text)
+
+    def markup_refused(self, exc: Exception) -> bool:
+        """The platform refused a message for its markup: the same words as plain text will do."""
+        return False
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before retrying after `exc` (a 429's retry_after, a 5xx's backoff), or None."""

@@ -34,6 +34,7 @@ from discord.http import Route
 from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.formatting.render import DiscordMarkdown
 from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ class DiscordChannel(Channel):
     name = "discord"
     message_limit = MESSAGE_LIMIT
     typing_interval_s = TYPING_INTERVAL_S
+    renderer = DiscordMarkdown()  # the limit counts the markup too: the renderer prices it in
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)

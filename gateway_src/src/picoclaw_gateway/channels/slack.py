@@ -35,6 +35,7 @@ from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.formatting.render import SlackMrkdwn, slack_escape
 from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
@@ -75,11 +76,6 @@ class RecentKeys:
     def forget(self, *keys: str) -> None:
         for key in keys:
             self._keys.pop(key, None)
-
-
-def slack_escape(text: str) -> str:
-    """Slack reads &, < and > as markup (<!channel> pings everyone): send them escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def slack_unescape(text: str) -> str:
@@ -145,6 +141,7 @@ def chat_for(event: dict[str, Any]) -> str | None:
 class SlackChannel(Channel):
     name = "slack"
     message_limit = MESSAGE_LIMIT  # Slack has no typing indicator for bot users over the Web API
+    renderer = SlackMrkdwn()
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -272,10 +269,15 @@ class SlackChannel(Channel):
         return reply_chunks(text)
 
     async def send_chunk(self, chat_id: str, text: str) -> None:
+        await self._post(chat_id, text, mrkdwn=False)  # mrkdwn off for a literal reply
+
+    async def send_markup(self, chat_id: str, text: str) -> None:
+        await self._post(chat_id, text, mrkdwn=True)
+
+    async def _post(self, chat_id: str, text: str, *, mrkdwn: bool) -> None:
         channel, _, thread_ts = chat_id.partition(THREAD_SEPARATOR)
-        # mrkdwn off for a literal reply.
         await self.web.chat_postMessage(
-            channel=channel, text=text, thread_ts=thread_ts or None, mrkdwn=False, unfurl_links=False
+            channel=channel, text=text, thread_ts=thread_ts or None, mrkdwn=mrkdwn, unfurl_links=False
         )
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:

@@ -18,6 +18,8 @@ from picoclaw_gateway.channels._aiogram_lazy import import_aiogram
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text, utf16_len
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.formatting.render import TelegramHTML
+from picoclaw_gateway.formatting.split import Part
 
 import_aiogram()  # must run before any other aiogram import
 
@@ -34,7 +36,7 @@ from aiogram.exceptions import (  # noqa: E402
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import GetFile, GetMe, GetUpdates, SendMessage  # noqa: E402
+from aiogram.methods import EditMessageText, GetFile, GetMe, GetUpdates, SendMessage  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 
 from picoclaw_gateway.channels._aiogram_httpx_session import HttpxSession  # noqa: E402
@@ -70,6 +72,12 @@ class GetFileRaw(GetFile):
     __returning__ = dict
 
 
+class EditMessageTextUnparsed(EditMessageText):
+    """editMessageText whose result (the edited Message) stays a dict, like SendMessageUnparsed."""
+
+    __returning__ = dict[str, Any] | bool  # type: ignore[assignment]
+
+
 class GetUpdatesRaw(GetUpdates):
     """getUpdates whose updates stay dicts: one undecodable update must not fail the whole batch."""
 
@@ -93,6 +101,8 @@ class TelegramChannel(Channel):
     name = "telegram"
     message_limit = MESSAGE_LIMIT
     typing_interval_s = TYPING_INTERVAL_S
+    renderer = TelegramHTML()
+    edits_messages = True
 
     def __init__(self, config: ChannelConfig, poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
         super().__init__(config)
@@ -233,6 +243,42 @@ class TelegramChannel(Channel):
 
     async def send_chunk(self, chat_id: str, text: str) -> None:
         await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text))
+
+    async def send_markup(self, chat_id: str, text: str) -> None:
+        await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text, parse_mode="HTML"))
+
+    async def send_preview(self, chat_id: str, text: str) -> int:
+        result = await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text))
+        return int(result["message_id"])
+
+    async def edit_preview(self, chat_id: str, message_id: int, text: str) -> float | None:
+        try:
+            await self.bot(EditMessageTextUnparsed(chat_id=int(chat_id), message_id=message_id, text=text))
+        except TelegramRetryAfter as exc:
+            return float(exc.retry_after)  # no edits until then; the answer does not wait
+        return None
+
+    async def edit_part(self, chat_id: str, message_id: int, part: Part) -> None:
+        if part.markup:
+            try:
+                await self.bot(
+                    EditMessageTextUnparsed(
+                        chat_id=int(chat_id), message_id=message_id, text=part.text, parse_mode="HTML"
+                    )
+                )
+                return
+            except Exception as exc:
+                if not self.markup_refused(exc):
+                    raise
+        await self.bot(EditMessageTextUnparsed(chat_id=int(chat_id), message_id=message_id, text=part.plain))
+
+    def markup_refused(self, exc: Exception) -> bool:
+        # The Bot API's answers to markup it cannot take: 400 "Bad Request: can't parse entities: ..."
+        # and 400 "ENTITIES_TOO_LONG" (the entities of one message, link targets included, are capped).
+        text = str(exc).lower()
+        return isinstance(exc, TelegramBadRequest) and (
+            "parse entities" in text or "entities_too_long" in text
+        )
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, TelegramRetryAfter):

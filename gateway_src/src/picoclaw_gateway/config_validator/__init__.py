@@ -9,7 +9,8 @@ imports only), print or exit.
 Layout: schema (keys, defaults), result (Problem, ValidationResult), checker (paths and
 typed field readers), tokens (secrets and their shapes), users (allowed user ids),
 sections (normalized llm/channel/agent), tools_section (normalized tools), assistant (memory,
-heartbeat, budgets, channel group settings), stack /
+heartbeat, budgets, channel group settings), media (photos and voice), fallbacks (llm.fallbacks,
+upstream model_fallbacks, the replies section), stack /
 upstream_llm / upstream (the two dialects), dispatch (validate), json_reading (validate_text,
 validate_file), redaction.
 
@@ -32,7 +33,7 @@ CONTRACT:
 
 Accepted input (see gateway_src/docs/configuration.md for the user documentation):
     dialect "stack":    {"llm": {...}, "channel": {...}} or {"llm": {...}, "channels": [{...}, ...]},
-                        optional "agent" and "tools"; channel spellings token|bot_token and
+                        optional "agent", "tools" and "replies"; channel spellings token|bot_token and
                         allowed_users|allowed_user_ids are synonyms.
     dialect "upstream": a sipeed/picoclaw config.json: agents.defaults + providers.<name> (classic)
                         or model_list (2026+); channels.<name> or channel_list.<name> (version 3,

@@ -33,15 +33,20 @@ def _copy(value: object) -> object:
 
 
 def redact(normalized: dict) -> dict:
-    """Deep copy with api_key/token/app_token replaced by "***" and URL credentials removed."""
+    """Deep copy with api_key (llm and llm.fallbacks[]), token and app_token replaced by "***" and
+    URL credentials removed."""
     if not isinstance(normalized, dict):
         return normalized
     out = _copy(normalized)
     llm = out.get("llm")
     if isinstance(llm, dict):
-        if llm.get("api_key"):
-            llm["api_key"] = "***"
-        llm["api_base"] = _redact_url(llm.get("api_base"))
+        fallbacks = llm.get("fallbacks")
+        for model in [llm, *(fallbacks if isinstance(fallbacks, list) else [])]:
+            if not isinstance(model, dict):
+                continue
+            if model.get("api_key"):
+                model["api_key"] = "***"
+            model["api_base"] = _redact_url(model.get("api_base"))
     transcription = (out.get("media") or {}).get("transcription")
     if isinstance(transcription, dict):
         if transcription.get("api_key"):

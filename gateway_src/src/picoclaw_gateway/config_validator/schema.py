@@ -65,6 +65,12 @@ DEFAULTS = {
     "transcription_model": "whisper-1",
     "transcription_max_bytes": 4 * 1024 * 1024,  # ~17 min of a Telegram voice note (Opus, ~32 kbit/s)
     "transcription_max_seconds": 600,
+    # A fallback model that failed (after its retries) is skipped for this long.
+    "fallback_cooldown_s": 60.0,
+    "reply_format": "markdown",  # replies.format
+    "reply_live": False,  # replies.live: answers shown as they arrive (edited in place)
+    # Telegram allows about one edit per second in a chat; a little slower leaves room for the rest.
+    "reply_live_interval_s": 1.5,
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -89,7 +95,13 @@ LLM_KEYS = (
     "temperature",
     "timeout_s",
     "max_response_bytes",
+    "fallbacks",
+    "fallback_cooldown_s",
 )
+FALLBACK_KEYS = ("provider", "model", "api_key", "api_base")
+MAX_FALLBACKS = 5
+REPLIES_KEYS = ("format", "live", "live_interval_s")
+REPLY_FORMATS = ("markdown", "plain")
 CHANNEL_KEYS = (
     "type",
     "token",
@@ -117,7 +129,8 @@ TOOLS_KEYS = ("exec", "files", "sandbox")
 # Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
 UPSTREAM_TOOLS_USED = ("exec", "read_file")
 STACK_TOP_KEYS = (
-    "llm", "channel", "channels", "agent", "tools", "memory", "heartbeat", "budgets", "media"
+    "llm", "channel", "channels", "agent", "tools", "memory", "heartbeat", "budgets", "media",
+    "replies",
 )  # fmt: skip
 MEMORY_KEYS = ("enabled", "max_chars")
 HEARTBEAT_KEYS = ("enabled", "interval_minutes", "channel", "chat_id")
@@ -137,6 +150,7 @@ UPSTREAM_DEFAULTS_USED = (
     "max_tokens",
     "temperature",
     "max_tool_iterations",
+    "model_fallbacks",
 )
 # Upstream settings that make no sense here: the deployment fixes them.
 UPSTREAM_DEFAULTS_IGNORED = ("workspace", "restrict_to_workspace")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
+from .fallbacks import build_replies, stack_fallbacks
 from .media import build_media
 from .schema import CHANNEL_KEYS, CHANNEL_TYPES, DEFAULTS, LLM_KEYS, PROVIDERS, STACK_TOP_KEYS
 from .sections import (
@@ -221,6 +222,17 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
     tools = build_tools(ck, data, upstream=False)
     assistant = build_assistant(ck, data, channels, upstream=False)
     media = build_media(ck, data, upstream=False)
+    replies = build_replies(ck, data)
+    if llm is not None:
+        llm.update(stack_fallbacks(ck, data["llm"], llm))
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant, "media": media}
+    return {
+        "llm": llm,
+        "channels": channels,
+        "agent": agent,
+        "tools": tools,
+        **assistant,
+        "media": media,
+        "replies": replies,
+    }

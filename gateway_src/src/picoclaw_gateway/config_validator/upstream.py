@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
+from .fallbacks import upstream_fallbacks
 from .media import build_media
 from .schema import (
     DEFAULT_SYSTEM_PROMPT,
@@ -140,7 +141,22 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
     }
     tools = build_tools(ck, data, upstream=True)
     assistant = build_assistant(ck, data, channels, upstream=True)
+    if llm is not None:
+        llm.update(upstream_fallbacks(ck, data, llm))
     if ck.errors or llm is None:
         return None
     media = build_media(ck, data, upstream=True)  # defaults: upstream has no media section
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, **assistant, "media": media}
+    replies = {  # upstream formats Telegram replies too
+        "format": DEFAULTS["reply_format"],
+        "live": DEFAULTS["reply_live"],
+        "live_interval_s": DEFAULTS["reply_live_interval_s"],
+    }
+    return {
+        "llm": llm,
+        "channels": channels,
+        "agent": agent,
+        "tools": tools,
+        **assistant,
+        "media": media,
+        "replies": replies,
+    }

@@ -10,6 +10,16 @@ if TYPE_CHECKING:
 
 
 def create_provider(config: LLMConfig) -> Provider:
+    """The configured model's provider; with llm.fallbacks, a chain of it and its fallbacks."""
+    if not config.fallbacks:
+        return _single(config)
+    from picoclaw_gateway.providers.fallback import FallbackChain
+
+    models = [(model.model, _single(model)) for model in (config, *config.fallbacks)]
+    return FallbackChain(models, config.fallback_cooldown_s)
+
+
+def _single(config: LLMConfig) -> Provider:
     if config.provider == "anthropic":
         from picoclaw_gateway.providers.anthropic import AnthropicProvider
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ class LLMResponse:
     tool_calls: list[ToolCall] = field(default_factory=list)
     truncated: bool = False  # the body passed llm.max_response_bytes: text is what came before the cut
     tokens: int = 0  # prompt + completion tokens the provider reported (0: not reported)
+    fallback_model: str | None = None  # the llm.fallbacks model that answered; None: the configured one
 
 
 def usage_tokens(usage: Any, *keys: str) -> int:
@@ -92,12 +94,23 @@ class RetryableProviderError(ProviderError):
         self.retry_after = retry_after
 
 
+OnText = Callable[[str], None]  # live replies: gets all the answer's text so far, as it arrives
+
+
 class Provider(abc.ABC):
+    handles_retries = False  # True: chat() retries transient failures itself (providers/fallback.py)
+
     @abc.abstractmethod
     async def chat(
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
     ) -> LLMResponse:
         """One completion. `tools` are JSON-schema function specs: {name, description, parameters}."""
+
+    async def chat_stream(
+        self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_text: OnText
+    ) -> LLMResponse:
+        """chat(), telling `on_text` the text as it arrives; this default (no streaming) tells nothing."""
+        return await self.chat(system, messages, tools)
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -14,6 +14,7 @@ from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
     ContextTooLongError,
     LLMResponse,
+    OnText,
     Provider,
     ProviderAuthError,
     ProviderError,
@@ -195,9 +196,9 @@ class OpenAICompatProvider(Provider):
         self._url = config.api_base.rstrip("/") + "/chat/completions"
         self._client = client or api_client(config, timeout=httpx.Timeout(config.timeout_s, connect=15.0))
 
-    async def chat(
+    def _payload(
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> LLMResponse:
+    ) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "model": self._config.model,
             "messages": to_openai_messages(system, messages),
@@ -207,6 +208,20 @@ class OpenAICompatProvider(Provider):
             payload["temperature"] = self._config.temperature
         if tools:
             payload["tools"] = [{"type": "function", "function": tool} for tool in tools]
+        return payload
+
+    async def chat_stream(
+        self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_text: OnText
+    ) -> LLMResponse:
+        from picoclaw_gateway.providers.streaming import stream_completion
+
+        payload = self._payload(system, messages, tools)
+        return await stream_completion(self._client, self._url, payload, on_text, raise_for_status)
+
+    async def chat(
+        self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> LLMResponse:
+        payload = self._payload(system, messages, tools)
         try:
             response = await self._client.post(self._url, json=payload)
         except httpx.TimeoutException as exc:
