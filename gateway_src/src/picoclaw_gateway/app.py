@@ -174,9 +174,16 @@ class Gateway:
         from picoclaw_gateway.sandbox.local import open_tools
 
         tools = await open_tools(cfg)
+        registry, schedules = tools.registry, None
+        if cfg.schedules.enabled:
+            from picoclaw_gateway.agent.tools.base import ToolRegistry
+            from picoclaw_gateway.schedules import ScheduleFeature
+
+            schedules = ScheduleFeature(cfg.schedules, self.state_dir)
+            registry = ToolRegistry([*registry.tools(), schedules.tool])  # runs in the gateway: no sandbox
         agent = AgentLoop(
             provider,
-            tools.registry,
+            registry,
             cfg.agent.system_prompt,
             cfg.agent.max_tool_iterations,
             max_reply_chars=cfg.agent.max_reply_chars,
@@ -191,7 +198,10 @@ class Gateway:
             cfg.agent.history_max_chars,
             cfg.agent.history_message_max_chars,
         )
-        router = ChatRouter(ChatCore(agent, sessions, journal), channels)
+        commands = schedules.commands if schedules is not None else None
+        router = ChatRouter(ChatCore(agent, sessions, journal, commands=commands), channels)
+        if schedules is not None:
+            schedules.start(journal, router)  # stages what a crash left half-recorded, before resume
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
         if resumed:
             log.info("resuming %d unfinished messages from the delivery journal", resumed)
@@ -219,6 +229,8 @@ class Gateway:
         for task in (*channel_tasks, housekeeping):
             task.cancel()
         await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
+        if schedules is not None:
+            await schedules.stop()
         await router.shutdown(max(0.0, deadline - loop.time() - CLOSE_RESERVE_S))
         for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):
             with contextlib.suppress(Exception):

@@ -70,6 +70,18 @@ class FilesConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleConfig:
+    """schedules: reminders and recurring jobs (schedules/)."""
+
+    enabled: bool = DEFAULTS["schedules_enabled"]
+    timezone: str = DEFAULTS["schedules_timezone"]
+    max_jobs_per_chat: int = DEFAULTS["schedules_max_jobs_per_chat"]
+    min_interval_s: int = DEFAULTS["schedules_min_interval_s"]
+    missed_grace_s: int = DEFAULTS["schedules_missed_grace_s"]
+    max_text_chars: int = DEFAULTS["schedules_max_text_chars"]
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     llm: LLMConfig
     channels: tuple[ChannelConfig, ...]
@@ -80,6 +92,7 @@ class GatewayConfig:
     files: FilesConfig = FilesConfig()
     # tools.sandbox.socket; PICOCLAW_SANDBOX_SOCKET / --sandbox-socket override it (sandbox/local.py)
     sandbox_socket: str | None = DEFAULTS["sandbox_socket"]
+    schedules: ScheduleConfig = ScheduleConfig()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
@@ -141,6 +154,7 @@ def from_normalized(
             max_edit_bytes=int(files["max_edit_bytes"]),
         ),
         sandbox_socket=data["tools"]["sandbox"]["socket"],
+        schedules=ScheduleConfig(**data["schedules"]),
     )
 
 

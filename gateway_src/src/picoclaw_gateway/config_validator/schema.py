@@ -45,6 +45,13 @@ DEFAULTS = {
     "files_max_write_bytes": 1024 * 1024,
     "files_max_edit_bytes": 1024 * 1024,
     "sandbox_socket": None,  # None: a local subprocess sandbox (not isolated)
+    # schedules (schedules_section.py): reminders and recurring jobs
+    "schedules_enabled": True,
+    "schedules_timezone": "UTC",
+    "schedules_max_jobs_per_chat": 20,
+    "schedules_min_interval_s": 300,
+    "schedules_missed_grace_s": 6 * 3600,
+    "schedules_max_text_chars": 2000,
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -92,9 +99,18 @@ EXEC_KEYS = ("enabled", "timeout_s", "max_output_chars")
 FILES_KEYS = ("max_read_chars", "max_write_bytes", "max_edit_bytes")
 SANDBOX_KEYS = ("socket",)
 TOOLS_KEYS = ("exec", "files", "sandbox")
-# Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
-UPSTREAM_TOOLS_USED = ("exec", "read_file")
-STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools")
+SCHEDULES_KEYS = (
+    "enabled",
+    "timezone",
+    "max_jobs_per_chat",
+    "min_interval_s",
+    "missed_grace_s",
+    "max_text_chars",
+)
+# Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars;
+# tools.cron.enabled to schedules.enabled.
+UPSTREAM_TOOLS_USED = ("exec", "read_file", "cron")
+STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools", "schedules")
 
 UPSTREAM_PROVIDER_ALIASES = {"gpt": "openai", "claude": "anthropic"}
 UPSTREAM_CHANNEL_KEYS = {

@@ -4,6 +4,7 @@ channel_list.<name> (version 3, secrets under "settings"); only telegram, discor
 from __future__ import annotations
 
 from .checker import Checker, child, json_type, show
+from .schedules_section import upstream_schedules
 from .schema import (
     DEFAULT_SYSTEM_PROMPT,
     DEFAULTS,
@@ -135,6 +136,7 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
         "history_message_max_chars": DEFAULTS["history_message_max_chars"],
     }
     tools = build_tools(ck, data, upstream=True)
+    schedules = upstream_schedules(ck, data)
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools}
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, "schedules": schedules}
