@@ -139,6 +139,14 @@ def test_normalized_shape_and_defaults() -> None:
             "files": {"max_read_chars": 100000, "max_write_bytes": 1048576, "max_edit_bytes": 1048576},
             "sandbox": {"socket": None},
         },
+        "schedules": {
+            "enabled": True,
+            "timezone": "UTC",
+            "max_jobs_per_chat": 20,
+            "min_interval_s": 300,
+            "missed_grace_s": 21600,
+            "max_text_chars": 2000,
+        },
     }
     assert normalized["agent"]["system_prompt"].strip()
 
