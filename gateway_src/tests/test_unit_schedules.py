@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from picoclaw_gateway.agent.tools.base import ToolError
-from picoclaw_gateway.config import ScheduleConfig
+from picoclaw_gateway.config import ChannelConfig, ScheduleConfig
 from picoclaw_gateway.schedules import timing
 from picoclaw_gateway.schedules.requests import new_job
 from picoclaw_gateway.schedules.runner import MESSAGE_SENDER, Runner
@@ -171,5 +171,19 @@ async def test_recover_stages_a_fixed_message_a_crash_left_unstaged(
     assert [r.last_user_text for r in openai_fake.script.requests] == ["[task] go"], (
         "the message never met the LLM"
     )
+    await router.shutdown(1)
+    await provider.close()
+
+
+async def test_a_job_whose_creator_is_no_longer_allowed_is_dropped(
+    openai_fake: FakeOpenAI, tmp_path: Path
+) -> None:
+    router, channel, provider = make_router(openai_fake, tmp_path / "ws")
+    channel.config = ChannelConfig("telegram", "unused", allowed_users=("42",))
+    schedules = Schedules(JobStore(tmp_path), ScheduleConfig())
+    kept = schedules.store.add(Job(0, "telegram", "7", "42", "at", "x", "UTC", "message", "a", 0.0, 1e12))
+    schedules.store.add(Job(0, "telegram", "8", "43", "at", "x", "UTC", "message", "b", 0.0, 1.0))
+    assert Runner(schedules, router.journal, router).fire_due(2.0) == 1e12
+    assert schedules.store.all() == [kept] and not router.journal.unfinished(), "43 gets nothing sent"
     await router.shutdown(1)
     await provider.close()

@@ -27,6 +27,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, replace
 
+from picoclaw_gateway.channels.base import is_allowed
 from picoclaw_gateway.delivery.entry import JournalError
 from picoclaw_gateway.delivery.journal import Journal
 from picoclaw_gateway.router import ChatRouter
@@ -82,7 +83,13 @@ class Runner:
         """Fire every occurrence due by `now`; returns when the next one is due (None: no jobs)."""
         upcoming: float | None = None
         for job in sorted(self.schedules.store.all(), key=lambda j: j.next_due):
-            if job.channel not in self.router.channels:
+            channel = self.router.channels.get(job.channel)
+            if channel is None:
+                continue
+            if not is_allowed(channel.config.allowed_users, job.user_id):
+                # Its creator was removed from allowed_users: the job must not speak for them.
+                log.warning("removing scheduled job #%d: its creator is no longer an allowed user", job.id)
+                self.schedules.store.remove(job.id)
                 continue
             due_at = max(job.next_due, self._retry_at.get(job.id, 0.0))
             if due_at <= now:
