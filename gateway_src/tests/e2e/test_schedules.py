@@ -77,7 +77,9 @@ async def test_a_reminder_is_delivered_exactly_once_across_a_kill_9_restart(
     reminders = await wait_for_text(telegram, "stretch your legs", 20)
     answers = await wait_for_text(telegram, "say the weather code W7", 20)
     await asyncio.sleep(2.0)  # a duplicate would show up now
-    assert texts(telegram, "stretch your legs") == ["⏰ stretch your legs"] == reminders
+    assert texts(telegram, "stretch your legs") == reminders and len(reminders) == 1
+    # On time, or (a slow machine's restart outlasted the delay) marked late: once either way.
+    assert reminders[0] == "⏰ stretch your legs" or reminders[0].startswith("⏰ stretch your legs\n(late: ")
     # The prompt ran as an agent turn (the fake echoes it) once, in the chat that scheduled it.
     assert len(answers) == len(texts(telegram, "say the weather code W7")) == 1
     assert answers[0].startswith("echo: [Scheduled task #")
