@@ -187,3 +187,25 @@ async def test_a_job_whose_creator_is_no_longer_allowed_is_dropped(
     assert schedules.store.all() == [kept] and not router.journal.unfinished(), "43 gets nothing sent"
     await router.shutdown(1)
     await provider.close()
+
+
+async def test_the_tool_acts_only_on_the_chat_whose_turn_runs(tmp_path: Path) -> None:
+    from picoclaw_gateway.agent.turn_context import CURRENT_TURN, TurnContext
+    from picoclaw_gateway.schedules.tool import ScheduleTool
+
+    tool = ScheduleTool(Schedules(JobStore(tmp_path), ScheduleConfig()))
+    with pytest.raises(ToolError, match="only in a chat"):
+        await tool.run({"action": "list"})  # `picoclaw agent -m` has no chat
+    token = CURRENT_TURN.set(TurnContext("telegram", "1", "42"))
+    try:
+        added = await tool.run({"action": "add", "in_seconds": 60, "message": "hi"})
+        assert added.startswith("Scheduled #1 once, next ") and "/cancel 1" in added
+        CURRENT_TURN.set(TurnContext("telegram", "2", "43"))
+        assert (
+            await tool.run({"action": "cancel", "id": 1})
+            == "There is no job #1 in this chat — /jobs lists them."
+        )
+        assert (await tool.run({"action": "list"})).startswith("No scheduled jobs in this chat. (Now: ")
+    finally:
+        CURRENT_TURN.reset(token)
+    assert [j.chat_id for j in tool.schedules.store.all()] == ["1"]
