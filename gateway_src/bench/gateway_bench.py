@@ -163,6 +163,25 @@ def realistic_reply(request: RecordedRequest) -> Reply:
     return text(body[:REALISTIC_REPLY_CHARS])
 
 
+def seed_jobs(state_dir: Path, channel: str, chat_ids: list[str], count: int) -> None:
+    """`count` scheduled jobs as a busy deployment has them (issue 16: 100 pending): a third each of
+    daily cron tasks, hourly reminders and one-shots, spread over the chats and all due later, plus
+    five due before the start (missed while down), which fire at once in chats of their own, so
+    the firing path (cronsim, zoneinfo, the journal) is loaded as well."""
+    from picoclaw_gateway.schedules.store import Job, JobStore
+
+    store = JobStore(state_dir)
+    now = time.time()
+    zones = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC")
+    for n in range(count):
+        kind, spec = (("cron", "0 9 * * *"), ("every", "3600"), ("at", "2030-01-01T09:00"))[n % 3]
+        chat, due = chat_ids[n % len(chat_ids)], now + 3600 + n
+        if n < 5:
+            chat, due = f"99900{n}", now - 60
+        text = f"bench job {n}: remember to check the report for project {n} " * 3
+        store.add(Job(0, channel, chat, chat, kind, spec, zones[n % 4], "message", text, now, due))
+
+
 def reply_parts(limit: int) -> int:
     """How many Telegram messages one realistic answer becomes (formatted, cut at `limit`)."""
     from picoclaw_gateway.formatting.render import TelegramHTML
@@ -181,7 +200,7 @@ async def _chat_loop(ask: Ask, chat: int, count: int, latencies: list[float], pa
 
 
 async def run_profile(
-    profile: str, messages: int, chats: int, workdir: Path, env: dict[str, str]
+    profile: str, messages: int, chats: int, workdir: Path, env: dict[str, str], scheduled_jobs: int = 0
 ) -> dict[str, Any]:
     pair, _, variant = profile.partition("/")
     platform_name, provider = pair.split("+", 1)
@@ -212,7 +231,11 @@ async def run_profile(
         # issue 16: with a fallback model configured (a second provider client)
         llm_section["fallbacks"] = [{"model": "bench/fallback"}]
     config.write_text(json.dumps({"llm": llm_section, "channels": [platform.channel], **extra}))
-    result: dict[str, Any] = {"profile": profile, "chats": chats}
+    if scheduled_jobs:
+        (workdir / profile / "state").mkdir(mode=0o700)
+        users = [str(u) for u in platform.channel.get("allowed_users", [])] or ["1"]
+        seed_jobs(workdir / profile / "state", platform_name, users, scheduled_jobs)
+    result: dict[str, Any] = {"profile": profile, "chats": chats, "scheduled_jobs": scheduled_jobs}
     gateway = GatewayProcess(config, workspace, workdir / profile, extra_env=env)
     try:
         await gateway.start()
@@ -256,7 +279,8 @@ async def main_async(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="picoclaw-bench-") as tmp:
         for profile in args.profiles:
             result = await asyncio.wait_for(
-                run_profile(profile, args.messages, args.chats, Path(tmp), env), args.profile_timeout
+                run_profile(profile, args.messages, args.chats, Path(tmp), env, args.scheduled_jobs),
+                args.profile_timeout,
             )
             print(json.dumps(result), flush=True)
     return 0
@@ -270,6 +294,7 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--chats", type=int, default=4, help="concurrent private chats (allowed users)")
     parser.add_argument("--malloc-arena-max", type=int, default=2, help="as the image sets; 0: unset")
+    parser.add_argument("--scheduled-jobs", type=int, default=100, help="jobs pending in the state dir")
     parser.add_argument("--profile-timeout", type=float, default=300.0, help="hard bound per profile, s")
     args = parser.parse_args()
     if args.messages < 1 or args.chats < 1:

@@ -159,6 +159,14 @@ def test_normalized_shape_and_defaults() -> None:
             "transcription": None,
         },
         "replies": {"format": "markdown", "live": False, "live_interval_s": 1.5},
+        "schedules": {
+            "enabled": True,
+            "timezone": "UTC",
+            "max_jobs_per_chat": 20,
+            "min_interval_s": 300,
+            "missed_grace_s": 21600,
+            "max_text_chars": 2000,
+        },
     }
     assert normalized["agent"]["system_prompt"].strip()
 

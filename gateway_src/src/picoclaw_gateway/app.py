@@ -177,9 +177,16 @@ class Gateway:
         from picoclaw_gateway.sandbox.local import open_tools
 
         tools = await open_tools(cfg)
+        registry, schedules = tools.registry, None
+        if cfg.schedules.enabled:
+            from picoclaw_gateway.agent.tools.base import ToolRegistry
+            from picoclaw_gateway.schedules import ScheduleFeature
+
+            schedules = ScheduleFeature(cfg.schedules, self.state_dir)
+            registry = ToolRegistry([*registry.tools(), schedules.tool])  # runs in the gateway: no sandbox
         agent = AgentLoop(
             provider,
-            tools.registry,
+            registry,
             cfg.agent.system_prompt,
             cfg.agent.max_tool_iterations,
             max_reply_chars=cfg.agent.max_reply_chars,
@@ -195,8 +202,11 @@ class Gateway:
             cfg.agent.history_message_max_chars,
         )
         extras = build_extras(cfg, self.state_dir, channels)
-        core = ChatCore(agent, sessions, journal, extras=extras, media=media_turns(cfg))
+        commands = schedules.commands if schedules is not None else None
+        core = ChatCore(agent, sessions, journal, extras=extras, media=media_turns(cfg), commands=commands)
         router = ChatRouter(core, channels)
+        if schedules is not None:
+            schedules.start(journal, router)  # stages what a crash left half-recorded, before resume
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
         if resumed:
             log.info("resuming %d unfinished messages from the delivery journal", resumed)
@@ -230,6 +240,8 @@ class Gateway:
         for task in (*channel_tasks, *background):
             task.cancel()
         await asyncio.gather(*channel_tasks, *background, return_exceptions=True)
+        if schedules is not None:
+            await schedules.stop()
         await router.shutdown(max(0.0, deadline - loop.time() - CLOSE_RESERVE_S))
         extras.flush()
         for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):

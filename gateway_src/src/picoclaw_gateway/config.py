@@ -121,6 +121,18 @@ class MediaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleConfig:
+    """schedules: reminders and recurring jobs (schedules/)."""
+
+    enabled: bool = DEFAULTS["schedules_enabled"]
+    timezone: str = DEFAULTS["schedules_timezone"]
+    max_jobs_per_chat: int = DEFAULTS["schedules_max_jobs_per_chat"]
+    min_interval_s: int = DEFAULTS["schedules_min_interval_s"]
+    missed_grace_s: int = DEFAULTS["schedules_missed_grace_s"]
+    max_text_chars: int = DEFAULTS["schedules_max_text_chars"]
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     llm: LLMConfig
     channels: tuple[ChannelConfig, ...]
@@ -135,6 +147,7 @@ class GatewayConfig:
     heartbeat: HeartbeatConfig = HeartbeatConfig()
     budgets: BudgetConfig = BudgetConfig()
     media: MediaConfig = MediaConfig()
+    schedules: ScheduleConfig = ScheduleConfig()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
@@ -219,6 +232,7 @@ def from_normalized(
         ),
         budgets=BudgetConfig(**data["budgets"]),
         media=_media(data["media"]),
+        schedules=ScheduleConfig(**data["schedules"]),
     )
 
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from picoclaw_gateway.agent.loop import AgentLoop
+from picoclaw_gateway.agent.turn_context import CURRENT_TURN, TurnContext
 from picoclaw_gateway.channels.base import Channel
 from picoclaw_gateway.chat_extras import HELP_LINES, ChatExtras
 from picoclaw_gateway.config import MediaConfig
@@ -45,6 +48,14 @@ def command_of(text: str) -> str | None:
     return word.split("@", 1)[0].lower()  # "/reset@MyBot" in groups
 
 
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A command a feature adds (/jobs): its /help line and its reply to an entry."""
+
+    help: str
+    reply: Callable[[Entry], str]
+
+
 class ChatCore:
     def __init__(
         self,
@@ -54,10 +65,12 @@ class ChatCore:
         max_concurrent_turns: int = 4,
         extras: ChatExtras | None = None,
         media: MediaTurns | None = None,
+        commands: Mapping[str, Command] | None = None,
     ) -> None:
         self.agent = agent
         self.media = media or MediaTurns(MediaConfig(), vision=False)
         self.extras = extras or ChatExtras()  # long-term notes, budgets and their commands
+        self.commands = dict(commands or {})  # feature commands (/jobs, /cancel)
         self.sessions = sessions
         self.journal = journal
         self.outbox = Outbox(journal)
@@ -85,7 +98,11 @@ class ChatCore:
             self.journal.reply_ready(entry.id, RESET_REPLY)
             return []
         if command in ("help", "start"):
-            self.journal.reply_ready(entry.id, HELP_TEXT if command == "help" else GREETING)
+            helps = "".join(f"\n{c.help}" for c in self.commands.values())
+            self.journal.reply_ready(entry.id, HELP_TEXT + helps if command == "help" else GREETING)
+            return history
+        if command in self.commands:
+            self.journal.reply_ready(entry.id, self.commands[command].reply(entry))
             return history
         notice = self.extras.command(command, entry) or self.extras.refusal(entry)
         if notice is not None:  # an extras command, or over a daily budget: no LLM call
@@ -102,12 +119,16 @@ class ChatCore:
                     if history is None:
                         history = self.load_history(*key)
                     before = len(history)
-                    result = await self.agent.run_turn(
-                        history,
-                        user.content,
-                        on_text=preview.update if preview else None,
-                        **self.extras.turn_options(entry),
-                    )
+                    turn = CURRENT_TURN.set(TurnContext(entry.channel, entry.chat_id, entry.user_id))
+                    try:
+                        result = await self.agent.run_turn(
+                            history,
+                            user.content,
+                            on_text=preview.update if preview else None,
+                            **self.extras.turn_options(entry),
+                        )
+                    finally:
+                        CURRENT_TURN.reset(turn)
         except Exception:
             log.exception("failed to handle a message in chat %s:%s", *key)
             self.journal.mark_failed(entry.id, FAILED_NOTICE)

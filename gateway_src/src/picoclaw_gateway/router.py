@@ -111,9 +111,13 @@ class ChatRouter:
             return
         if command_of(message.text) == "reset":
             self._cancel_queued(key)
+        self.queue(message.channel, message.chat_id, entry_id)
+
+    def queue(self, channel: Channel, chat_id: str, entry_id: int) -> None:
+        """Queue a recorded journal entry in its chat (after what that chat has queued already)."""
         if not self._accepting:
             return  # shutting down: recorded, so it is answered after the next start
-        worker = self._worker(key, message.channel)
+        worker = self._worker((channel.name, chat_id), channel)
         worker.queue.append(entry_id)
         worker.wake.set()
 

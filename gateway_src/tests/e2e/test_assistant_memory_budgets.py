@@ -46,7 +46,9 @@ async def test_memory_is_per_chat_survives_a_restart_and_is_shown_and_forgotten(
     assert NOTES_HEADER in prompt and "- likes green tea\n- lives in Lyon" in prompt
 
     shown = await ask("/memory")
-    assert "likes green tea" in shown and "lives in Lyon" in shown  # a list: rendered as the platform shows it
+    assert (
+        "likes green tea" in shown and "lives in Lyon" in shown
+    )  # a list: rendered as the platform shows it
     assert (await ask("/forget")).startswith("Done")
     assert not notes_file.exists()
     assert len(openai_fake.script.requests) == requests_before + 1, "/memory and /forget need no LLM call"

@@ -86,8 +86,9 @@ def processes_with(marker: str) -> list[int]:
         if not name.isdigit() or int(name) == os.getpid():
             continue
         try:
-            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            # Other users' processes on a shared machine may have non-UTF-8 command lines and names.
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = Path(f"/proc/{name}/stat").read_bytes().rsplit(b")", 1)[1].split()[0].decode()
         except OSError:
             continue
         if marker in cmdline and state != "Z":

@@ -71,6 +71,13 @@ DEFAULTS = {
     "reply_live": False,  # replies.live: answers shown as they arrive (edited in place)
     # Telegram allows about one edit per second in a chat; a little slower leaves room for the rest.
     "reply_live_interval_s": 1.5,
+    # schedules (schedules_section.py): reminders and recurring jobs
+    "schedules_enabled": True,
+    "schedules_timezone": "UTC",
+    "schedules_max_jobs_per_chat": 20,
+    "schedules_min_interval_s": 300,
+    "schedules_missed_grace_s": 6 * 3600,
+    "schedules_max_text_chars": 2000,
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -126,16 +133,25 @@ EXEC_KEYS = ("enabled", "timeout_s", "max_output_chars")
 FILES_KEYS = ("max_read_chars", "max_write_bytes", "max_edit_bytes")
 SANDBOX_KEYS = ("socket",)
 TOOLS_KEYS = ("exec", "files", "sandbox")
-# Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
-UPSTREAM_TOOLS_USED = ("exec", "read_file")
+# Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars;
+# tools.cron.enabled to schedules.enabled.
+UPSTREAM_TOOLS_USED = ("exec", "read_file", "cron")
 STACK_TOP_KEYS = (
     "llm", "channel", "channels", "agent", "tools", "memory", "heartbeat", "budgets", "media",
-    "replies",
+    "replies", "schedules",
 )  # fmt: skip
 MEMORY_KEYS = ("enabled", "max_chars")
 HEARTBEAT_KEYS = ("enabled", "interval_minutes", "channel", "chat_id")
 BUDGET_KEYS = ("daily_messages", "daily_tokens", "owner_daily_messages", "owner_daily_tokens")
 GROUP_MODES = ("mention", "all")
+SCHEDULES_KEYS = (
+    "enabled",
+    "timezone",
+    "max_jobs_per_chat",
+    "min_interval_s",
+    "missed_grace_s",
+    "max_text_chars",
+)
 
 UPSTREAM_PROVIDER_ALIASES = {"gpt": "openai", "claude": "anthropic"}
 UPSTREAM_CHANNEL_KEYS = {

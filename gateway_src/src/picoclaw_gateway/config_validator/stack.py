@@ -6,6 +6,7 @@ from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
 from .fallbacks import build_replies, stack_fallbacks
 from .media import build_media
+from .schedules_section import build_schedules
 from .schema import CHANNEL_KEYS, CHANNEL_TYPES, DEFAULTS, LLM_KEYS, PROVIDERS, STACK_TOP_KEYS
 from .sections import (
     build_agent,
@@ -225,6 +226,7 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
     replies = build_replies(ck, data)
     if llm is not None:
         llm.update(stack_fallbacks(ck, data["llm"], llm))
+    schedules = build_schedules(ck, data)
     if ck.errors or llm is None:
         return None
     return {
@@ -235,4 +237,5 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
         **assistant,
         "media": media,
         "replies": replies,
+        "schedules": schedules,
     }

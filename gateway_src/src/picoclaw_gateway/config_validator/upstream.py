@@ -7,6 +7,7 @@ from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
 from .fallbacks import upstream_fallbacks
 from .media import build_media
+from .schedules_section import upstream_schedules
 from .schema import (
     DEFAULT_SYSTEM_PROMPT,
     DEFAULTS,
@@ -143,6 +144,7 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
     assistant = build_assistant(ck, data, channels, upstream=True)
     if llm is not None:
         llm.update(upstream_fallbacks(ck, data, llm))
+    schedules = upstream_schedules(ck, data)
     if ck.errors or llm is None:
         return None
     media = build_media(ck, data, upstream=True)  # defaults: upstream has no media section
@@ -159,4 +161,5 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
         **assistant,
         "media": media,
         "replies": replies,
+        "schedules": schedules,
     }
