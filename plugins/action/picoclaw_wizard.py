@@ -61,8 +61,8 @@ class ActionModule(ActionBase):
         except (TypeError, ValueError):
             raise AnsibleActionFail("max_attempts must be a number — fix: max_attempts: 3") from None
         extra = args.get("extra_config") or {}
-        if not isinstance(extra, dict):
-            raise AnsibleActionFail("extra_config must be a dictionary — fix: {llm: {api_base: https://...}}")
+        if not isinstance(extra, dict) or not all(isinstance(extra.get(key, {}), dict) for key in ("llm", "channel")):
+            raise AnsibleActionFail("extra_config and its llm and channel must be dictionaries — fix: {llm: {api_base: https://...}}")
         try:
             check = check_answers if boolean(args.get("doctor", True)) else None
         except TypeError:
