@@ -117,6 +117,16 @@ def _answer(child: pexpect.spawn, prompt: str, answer: str) -> None:
     child.sendline(answer)
 
 
+def _answer_openrouter_telegram(child: pexpect.spawn, key: str, model: str, token: str) -> None:
+    """Enter at the provider and the channel (OpenRouter, Telegram), then these answers."""
+    _answer(child, r"LLM provider: ", "")
+    _answer(child, r"OpenRouter API key \(hidden\): ", key)
+    _answer(child, r"Model \[openai/gpt-4\.1-mini\]: ", model)
+    _answer(child, r"Chat channel: ", "")
+    _answer(child, r"Telegram bot token \(hidden\): ", token)
+    _answer(child, r"Your Telegram user id", "987654321")
+
+
 def _finish(child: pexpect.spawn) -> str:
     child.expect(pexpect.EOF)
     child.close()
@@ -293,12 +303,7 @@ def test_wizard_doctor_asks_again_only_what_the_services_refuse(stack_dir: Path,
     key_checks_before = fakes.openrouter.script.counts["key"]
     child = _run(stack_dir, "-e", fakes.extra_config("openrouter", "telegram"))
     seen = _transcript(child)
-    _answer(child, r"LLM provider: ", "")
-    _answer(child, r"OpenRouter API key \(hidden\): ", WRONG_OPENROUTER_KEY)
-    _answer(child, r"Model \[openai/gpt-4\.1-mini\]: ", "openai/gpt-4.1-minii")
-    _answer(child, r"Chat channel: ", "")
-    _answer(child, r"Telegram bot token \(hidden\): ", WRONG_TELEGRAM_TOKEN)
-    _answer(child, r"Your Telegram user id", "987654321")
+    _answer_openrouter_telegram(child, WRONG_OPENROUTER_KEY, "openai/gpt-4.1-minii", WRONG_TELEGRAM_TOKEN)
     # Round 1: the key and the token are refused; the model cannot be looked up without a key.
     child.expect(
         r"FAIL llm\.api_key: the LLM server at http://127\.0\.0\.1:\d+/api/v1 rejected the API key \(HTTP 401\)"
@@ -335,12 +340,7 @@ def test_wizard_doctor_asks_again_only_what_the_services_refuse(stack_dir: Path,
 def test_wizard_stops_when_the_services_keep_refusing(stack_dir: Path, fakes: Fakes) -> None:
     """Bounded: after picoclaw_wizard_max_attempts rounds of checks the wizard stops and writes nothing."""
     child = _run(stack_dir, "-e", fakes.extra_config("openrouter", "telegram"), "-e", "picoclaw_wizard_max_attempts=1")
-    _answer(child, r"LLM provider: ", "")
-    _answer(child, r"OpenRouter API key \(hidden\): ", WRONG_OPENROUTER_KEY)
-    _answer(child, r"Model \[openai/gpt-4\.1-mini\]: ", "")
-    _answer(child, r"Chat channel: ", "")
-    _answer(child, r"Telegram bot token \(hidden\): ", TELEGRAM_TOKEN)
-    _answer(child, r"Your Telegram user id", "987654321")
+    _answer_openrouter_telegram(child, WRONG_OPENROUTER_KEY, "", TELEGRAM_TOKEN)
     output = _finish(child)
     assert child.exitstatus != 0
     assert "Still refused after 1 round of checks: FAIL llm.api_key:" in output
@@ -352,12 +352,7 @@ def test_wizard_without_doctor_does_not_ask_the_services(stack_dir: Path, fakes:
     """picoclaw_doctor=false: no request to any service; the answers are only validated."""
     before = fakes.llm_counts("models") + fakes.llm_counts("key")
     child = _run(stack_dir, "-e", fakes.extra_config("openrouter", "telegram"), "-e", "picoclaw_doctor=false")
-    _answer(child, r"LLM provider: ", "")
-    _answer(child, r"OpenRouter API key \(hidden\): ", WRONG_OPENROUTER_KEY)
-    _answer(child, r"Model \[openai/gpt-4\.1-mini\]: ", "")
-    _answer(child, r"Chat channel: ", "")
-    _answer(child, r"Telegram bot token \(hidden\): ", TELEGRAM_TOKEN)
-    _answer(child, r"Your Telegram user id", "987654321")
+    _answer_openrouter_telegram(child, WRONG_OPENROUTER_KEY, "", TELEGRAM_TOKEN)
     _answer(child, r"\[Y/n\]: ", "y")
     output = _finish(child)
     assert child.exitstatus == 0, output
