@@ -122,6 +122,7 @@ class _Llm:
         self.shown_base = shown_base.rstrip("/")
         self.what = "the LLM server at %s" % self.shown_base if custom else self.provider
         self.model_page = "" if custom else "; see %s" % MODEL_PAGES[self.provider]
+        self.key_fix = "enter a key this server accepts" if custom else "create a key at %s and enter it" % KEY_PAGES[self.provider]
 
     def get(self, path: str, limit: int = SMALL_BODY_BYTES) -> _Answer:
         if self.provider == "anthropic":
@@ -137,9 +138,8 @@ class _Llm:
         if status == 403 and listing:  # a key without the right to list models: chats may still work
             why = "the key may not list models (403)"
             return [Check(KEY, WARN, "%s: %s" % (self.what, why), _RECHECK), Check(MODEL, SKIP, "not checked: " + why)]
-        fix = "create a key at %s and enter it" % KEY_PAGES[self.provider]
         return [
-            Check(KEY, FAIL, "%s rejected the API key (HTTP %d)" % (self.what, status), fix),
+            Check(KEY, FAIL, "%s rejected the API key (HTTP %d)" % (self.what, status), self.key_fix),
             Check(MODEL, SKIP, "not checked: the API key was rejected"),
         ]
 

@@ -307,7 +307,7 @@ def test_wizard_doctor_asks_again_only_what_the_services_refuse(stack_dir: Path,
     # Round 1: the key and the token are refused; the model cannot be looked up without a key.
     child.expect(
         r"FAIL llm\.api_key: the LLM server at http://127\.0\.0\.1:\d+/api/v1 rejected the API key \(HTTP 401\)"
-        r" — fix: create a key at https://openrouter\.ai/settings/keys and enter it"
+        r" — fix: enter a key this server accepts"
     )
     child.expect(r"skip llm\.model: not checked: the API key was rejected")
     child.expect(r"FAIL channel\.token: telegram rejected the bot token \(HTTP 401 Unauthorized\) — fix: enter the token @BotFather")
