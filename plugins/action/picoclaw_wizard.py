@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail, AnsiblePromptInterrupt, AnsiblePromptNoninteractive
 from ansible.module_utils.common.text.converters import to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.picoclaw.stack.plugins.plugin_utils.answer_checks import check_answers
 from ansible_collections.picoclaw.stack.plugins.plugin_utils.wizard_flow import Wizard, WizardStop
 
 display = Display()
@@ -45,7 +47,7 @@ def ask_on_terminal(prompt: str, secret: bool) -> str:
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
-    _VALID_ARGS = frozenset(("default_models", "max_attempts", "dest"))
+    _VALID_ARGS = frozenset(("default_models", "max_attempts", "dest", "doctor", "extra_config"))
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -58,9 +60,16 @@ class ActionModule(ActionBase):
             max_attempts = int(args.get("max_attempts", 3))
         except (TypeError, ValueError):
             raise AnsibleActionFail("max_attempts must be a number — fix: max_attempts: 3") from None
+        extra = args.get("extra_config") or {}
+        if not isinstance(extra, dict) or not all(isinstance(extra.get(key, {}), dict) for key in ("llm", "channel")):
+            raise AnsibleActionFail("extra_config and its llm and channel must be dictionaries — fix: {llm: {api_base: https://...}}")
+        try:
+            check = check_answers if boolean(args.get("doctor", True)) else None
+        except TypeError:
+            raise AnsibleActionFail("doctor must be true or false — fix: doctor: true") from None
         host = task_vars.get("inventory_hostname", "this host")
         dest = str(args.get("dest") or "config.json")
-        wizard = Wizard(ask_on_terminal, display.display, default_models, max_attempts, host, dest)
+        wizard = Wizard(ask_on_terminal, display.display, default_models, max_attempts, host, dest, check, extra)
         try:
             config = wizard.run()
         except _NoTerminal:

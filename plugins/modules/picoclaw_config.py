@@ -173,8 +173,16 @@ dest:
   returned: when O(dest) is set
   type: str
   sample: /opt/stacks/picoclaw/config/config.json
+checksum:
+  description:
+    - SHA-256 of the content of O(dest) once written, also in check mode, where the file on disk still holds the
+      old content. The gateway role labels the container with it, so check mode predicts the recreate a change causes.
+  returned: when O(dest) is set and the config is valid
+  type: str
+  sample: 5d2e71a09c3b4e0f9a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071
 """
 
+import hashlib
 import json
 import os
 import stat
@@ -341,6 +349,7 @@ def main():
         )
 
     existing = None if dir_missing else _read_existing(module, dest, output)
+    output["checksum"] = hashlib.sha256(raw).hexdigest()
     content_changed = existing != raw
     diffs = []
     if content_changed:

@@ -20,6 +20,11 @@ description:
     and asks C([Y/n]) (Enter = yes). Enter at any question takes the suggested answer in brackets.
   - Every answer is checked as it is typed by the gateway's own validator (the one
     M(picoclaw.stack.picoclaw_config) uses) and asked again with the reason, up to O(max_attempts) times.
+  - With O(doctor) (the default), once every answer is valid the wizard asks the LLM provider and the chat service
+    whether they accept the key, the model and the bot token, with the read-only calls C(picoclaw doctor) uses
+    (model listing, getMe, auth.test, /users/@me; no chat request, no token spent). It prints one line per check
+    with the fix and asks again only the answers that were refused, up to O(max_attempts) rounds. What cannot be
+    checked from the controller (no network, a 5xx) is shown as a warning and left to the role's doctor on the host.
   - Secrets are not echoed while typed. The result holds them in RV(config); register it with C(no_log).
   - Without an interactive terminal it fails at once, saying how to give the config unattended
     (C(picoclaw_config) in the inventory and C(-e picoclaw_assume_yes=true)).
@@ -50,6 +55,17 @@ options:
     description: Where the config will be written; only shown in the confirmation question.
     type: str
     default: config.json
+  doctor:
+    description: Ask the provider and the chat service whether they accept the answers (see above).
+    type: bool
+    default: true
+  extra_config:
+    description:
+      - Settings the wizard does not ask for, in the stack dialect of config.json; the answers are put on top.
+      - For example C(llm.api_base) for an OpenAI-compatible server or C(channel.proxy). The checks of O(doctor)
+        use them too.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""

@@ -4,28 +4,33 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The config wizard's questions, hints and flow, independent of how the terminal is reached.
 
-`run_wizard(ask, say, ...)` asks the old installer's questions through two callables (ask(prompt,
-secret) -> answer line, say(text)), checks every answer at once with the gateway's own validator and
-returns the config after a review with the secrets masked. Used by plugins/action/picoclaw_wizard.py.
+`Wizard(ask, say, ...).run()` asks the old installer's questions through two callables (ask(prompt,
+secret) -> answer line, say(text)), checks every answer at once with the gateway's own validator, then
+(given `check`, see answer_checks.py) asks the provider and the chat service whether they accept the
+key, the model and the token, asks again only what they refused, and returns the config after a review
+with the secrets masked. Used by plugins/action/picoclaw_wizard.py.
 """
 
 from __future__ import annotations
 
+import copy
+
 from ansible_collections.picoclaw.stack.plugins.module_utils.config_validator import redact, validate
+from ansible_collections.picoclaw.stack.plugins.plugin_utils.answer_checks import FAIL, KEY_PAGES, MODEL_PAGES
 
 PROVIDERS = (("openrouter", "OpenRouter"), ("anthropic", "Anthropic"), ("openai", "OpenAI"))
 CHANNELS = (("telegram", "Telegram"), ("discord", "Discord"), ("slack", "Slack"))
 
 # Where each secret comes from: the old installer's hints, one block before the question.
 KEY_HINTS = {
-    "openrouter": "Create an OpenRouter key at https://openrouter.ai/settings/keys (it starts with sk-or-).",
-    "anthropic": "Create an Anthropic key at https://console.anthropic.com/settings/keys (it starts with sk-ant-).",
-    "openai": "Create an OpenAI key at https://platform.openai.com/api-keys (it starts with sk-).",
+    "openrouter": "Create an OpenRouter key at %s (it starts with sk-or-)." % KEY_PAGES["openrouter"],
+    "anthropic": "Create an Anthropic key at %s (it starts with sk-ant-)." % KEY_PAGES["anthropic"],
+    "openai": "Create an OpenAI key at %s (it starts with sk-)." % KEY_PAGES["openai"],
 }
 MODEL_HINTS = {
-    "openrouter": "Model ids: https://openrouter.ai/models (vendor/model).",
-    "anthropic": "Model ids: https://docs.anthropic.com/en/docs/about-claude/models",
-    "openai": "Model ids: https://platform.openai.com/docs/models",
+    "openrouter": "Model ids: %s (vendor/model)." % MODEL_PAGES["openrouter"],
+    "anthropic": "Model ids: %s" % MODEL_PAGES["anthropic"],
+    "openai": "Model ids: %s" % MODEL_PAGES["openai"],
 }
 TOKEN_HINTS = {
     "telegram": (
@@ -82,20 +87,26 @@ def _menu(label: str, choices: tuple) -> str:
 
 
 class Wizard:
-    """One run of the questions. ask(prompt, secret) returns the typed line; say(text) shows text."""
+    """One run of the questions. ask(prompt, secret) returns the typed line; say(text) shows text;
+    check(normalized config) -> [answer_checks.Check], or None not to ask the services; `extra` holds
+    settings not asked (e.g. llm.api_base), the answers go on top of them."""
 
-    def __init__(self, ask, say, default_models: dict, max_attempts: int, host: str, dest: str) -> None:
+    def __init__(self, ask, say, default_models: dict, max_attempts: int, host: str, dest: str, check=None,
+                 extra=None) -> None:
         self.ask = ask
         self.say = say
         self.default_models = default_models
         self.max_attempts = max(1, int(max_attempts))
         self.host = host
         self.dest = dest
-        self.answers: dict = {}
+        self.check = check
+        self.answers: dict = copy.deepcopy(extra) if extra else {}
+        self.asked: dict = {}  # "llm.api_key" -> the question's arguments, to ask it again
 
     def question(self, label: str, prompt: str, section: str, key: str, default: str = "", secret: bool = False,
                  convert=None) -> None:
         """Ask until the validator accepts the answer at $.section.key (Enter = the default)."""
+        self.asked["%s.%s" % (section, key)] = (label, prompt, section, key, default, secret, convert)
         path = "$.%s.%s" % (section, key)
         shown = "%s [%s]: " % (prompt, default) if default else "%s: " % prompt
         for attempt in range(1, self.max_attempts + 1):
@@ -130,7 +141,42 @@ class Wizard:
             self.question("Slack app token", "Slack app-level token for Socket Mode (xapp-...) (hidden)",
                           "channel", "app_token", secret=True)
         self.question("user id", USER_PROMPTS[channel], "channel", "allowed_users", convert=lambda t: [t])
+        self.verify()
         return self.review()
+
+    def verify(self) -> None:
+        """The doctor on the answers: the provider and the chat service say whether they accept the key,
+        the model and the token (read-only calls, no token spent). What they refuse is asked again, the
+        other answers are kept; what could not be checked from here is left to the role's doctor."""
+        if self.check is None:
+            return
+        for attempt in range(1, self.max_attempts + 1):
+            result = validate(self.answers)
+            if not result.valid:
+                return  # review() says why
+            self.say("Checking the answers with %s and %s (no tokens spent)..."
+                     % (self.answers["llm"]["provider"], self.answers["channel"]["type"]))
+            checks = self.check(result.normalized)
+            for check in checks:
+                self.say("  " + self.masked(check.line()))
+            refused = [check for check in checks if check.status == FAIL and check.name in self.asked]
+            if not refused:
+                return
+            if attempt == self.max_attempts:
+                raise WizardStop("Still refused after %d round%s of checks: %s. Nothing was written on %s."
+                                 % (attempt, "" if attempt == 1 else "s",
+                                    "; ".join(self.masked(check.line()) for check in refused), self.host))
+            self.say("Enter the refused answers again (the others are kept).")
+            for name in dict.fromkeys(check.name for check in refused):
+                self.question(*self.asked[name])
+
+    def masked(self, text: str) -> str:
+        """The text with every secret answer replaced: a service that echoes a token shows nothing."""
+        llm, channel = self.answers.get("llm", {}), self.answers.get("channel", {})
+        for secret in (llm.get("api_key"), channel.get("token"), channel.get("app_token")):
+            if isinstance(secret, str) and secret:
+                text = text.replace(secret, "***")
+        return text
 
     def review(self) -> dict:
         result = validate(self.answers)

@@ -3,6 +3,8 @@
 Runs `ansible-playbook tests/wizard/wizard.yml` (the gateway role with picoclaw_deploy=false) against
 localhost on a temporary stack directory, answers the questions like a user would, and checks the
 config.json that lands on disk: valid for the gateway's own validator, mode 0440, group = container gid.
+The wizard's checks of the answers talk to the gateway's protocol fakes on 127.0.0.1 (fakes.py), set
+through picoclaw_wizard_extra_config; nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -20,7 +23,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "gateway_src" / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from wizard_fakes import ANTHROPIC_KEY, DISCORD_TOKEN, OPENAI_KEY, OPENROUTER_KEY, SLACK_APP, SLACK_BOT, TELEGRAM_TOKEN, Fakes
 from picoclaw_gateway.config_validator import validate_file
 
 VENV_BIN = Path(sys.executable).parent
@@ -30,17 +35,30 @@ TIMEOUT = 90
 LOWEST_CORE = "2.16.0"
 LOWEST_VENV = REPO / ".cache" / f"ansible-core-{LOWEST_CORE}"
 
-# Shaped like real credentials (the validator checks shapes); they are not real.
-OPENROUTER_KEY = "sk-or-v1-" + "0123456789abcdef" * 4
-TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
-SLACK_BOT = "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-SLACK_APP = "xapp-1-A0123456789-1234567890123-0123456789abcdef0123456789abcdef"
 NO_TERMINAL = "No terminal to ask the questions on"
+# Well-formed (the validator accepts them) but refused by the fakes.
+WRONG_OPENROUTER_KEY = "sk-or-v1-" + "fedcba9876543210" * 4
+WRONG_TELEGRAM_TOKEN = "654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsZZZ"
 
 
 @pytest.fixture
 def stack_dir(tmp_path: Path) -> Path:
     return tmp_path / "stack"
+
+
+@pytest.fixture(scope="session")
+def fakes() -> Iterator[Fakes]:
+    running = Fakes().start()
+    yield running
+    running.close()
+
+
+@pytest.fixture(autouse=True)
+def no_chat_request(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Whatever a test does, the wizard's checks never make a chat request: no LLM token is spent."""
+    yield
+    if "fakes" in request.fixturenames:
+        assert request.getfixturevalue("fakes").llm_counts("chat") == 0
 
 
 @pytest.fixture(scope="session")
@@ -99,6 +117,16 @@ def _answer(child: pexpect.spawn, prompt: str, answer: str) -> None:
     child.sendline(answer)
 
 
+def _answer_openrouter_telegram(child: pexpect.spawn, key: str, model: str, token: str) -> None:
+    """Enter at the provider and the channel (OpenRouter, Telegram), then these answers."""
+    _answer(child, r"LLM provider: ", "")
+    _answer(child, r"OpenRouter API key \(hidden\): ", key)
+    _answer(child, r"Model \[openai/gpt-4\.1-mini\]: ", model)
+    _answer(child, r"Chat channel: ", "")
+    _answer(child, r"Telegram bot token \(hidden\): ", token)
+    _answer(child, r"Your Telegram user id", "987654321")
+
+
 def _finish(child: pexpect.spawn) -> str:
     child.expect(pexpect.EOF)
     child.close()
@@ -122,10 +150,11 @@ def _transcript(child: pexpect.spawn) -> io.StringIO:
     return seen
 
 
-def test_wizard_enter_takes_the_defaults_with_hints(stack_dir: Path, core_bin: Path) -> None:
-    """Enter at every question with a suggestion, one bad answer, Enter at the review = yes;
-    on the pinned ansible-core and on the lowest one requires_ansible allows."""
-    child = _run(stack_dir, bin_dir=core_bin)
+def test_wizard_enter_takes_the_defaults_with_hints(stack_dir: Path, core_bin: Path, fakes: Fakes) -> None:
+    """Enter at every question with a suggestion, one bad answer, the services' checks pass, Enter at
+    the review = yes; on the pinned ansible-core and on the lowest one requires_ansible allows."""
+    models_before = fakes.llm_counts("models")
+    child = _run(stack_dir, "-e", fakes.extra_config("openrouter", "telegram"), bin_dir=core_bin)
     seen = _transcript(child)
     _answer(child, r"LLM provider: 1\) OpenRouter  2\) Anthropic  3\) OpenAI \[1\]: ", "")
     child.expect(r"https://openrouter\.ai/settings/keys")
@@ -138,6 +167,10 @@ def test_wizard_enter_takes_the_defaults_with_hints(stack_dir: Path, core_bin: P
     child.expect(r"Invalid bot token: .*fix: ")
     _answer(child, r"Telegram bot token \(hidden\): ", TELEGRAM_TOKEN)
     _answer(child, r"Your Telegram user id", "987654321")
+    child.expect(r"Checking the answers with openrouter and telegram \(no tokens spent\)")
+    child.expect(r"ok   llm\.api_key: the LLM server at http://127\.0\.0\.1:\d+/api/v1 accepted the API key")
+    child.expect(r"ok   llm\.model: .* offers openai/gpt-4\.1-mini")
+    child.expect(r"ok   channel\.token: telegram accepted the bot token \(bot @")
     child.expect(r"Review of config.json")
     _answer(child, r"config\.json\? \[Y/n\]: ", "")  # Enter = yes, like the old installer
     output = _finish(child)
@@ -149,12 +182,15 @@ def test_wizard_enter_takes_the_defaults_with_hints(stack_dir: Path, core_bin: P
         "provider": "openrouter",
         "api_key": OPENROUTER_KEY,
         "model": "openai/gpt-4.1-mini",
+        "api_base": f"{fakes.openrouter.base_url}/api/v1",
     }
     assert config["channel"] == {
         "type": "telegram",
         "token": TELEGRAM_TOKEN,
         "allowed_users": ["987654321"],
+        "api_base": fakes.telegram.base_url,
     }
+    assert fakes.llm_counts("models") > models_before  # the model was looked up in the list
     review = shown[shown.index("Review of config.json") :]
     assert "API key:       ***" in review and "bot token:     ***" in review
     # ansible-core 2.16 once showed VALUE_SPECIFIED_IN_NO_LOG_PARAMETER for every field here.
@@ -169,18 +205,21 @@ def test_wizard_enter_takes_the_defaults_with_hints(stack_dir: Path, core_bin: P
     assert output.count("TASK [") < 20, output
 
 
-def test_wizard_slack_asks_both_tokens(stack_dir: Path) -> None:
-    child = _run(stack_dir)
+def test_wizard_slack_asks_both_tokens(stack_dir: Path, fakes: Fakes) -> None:
+    child = _run(stack_dir, "-e", fakes.extra_config("openai", "slack"))
     seen = _transcript(child)
     _answer(child, r"LLM provider: ", "3")
     child.expect(r"https://platform\.openai\.com/api-keys")
-    _answer(child, r"OpenAI API key", "sk-" + "A1b2C3d4" * 6)
+    _answer(child, r"OpenAI API key", OPENAI_KEY)
     _answer(child, r"Model \[gpt-4\.1-mini\]", "gpt-4o")
     _answer(child, r"Chat channel: ", "3")
     child.expect(r"Socket Mode: enable it; this creates the app-level token \(xapp-")
     _answer(child, r"Slack bot token \(xoxb-", SLACK_BOT)
     _answer(child, r"Slack app-level token .*xapp-", SLACK_APP)
     _answer(child, r"Your Slack member id", "U0123ABCD")
+    child.expect(r"ok   llm\.model: .* offers gpt-4o")
+    child.expect(r"ok   channel\.token: slack accepted the bot token")
+    child.expect(r"skip channel\.app_token: shape checked only")
     child.expect(r"app token:     \*\*\*")
     _answer(child, r"\[Y/n\]", "y")
     _finish(child)
@@ -205,20 +244,19 @@ def test_wizard_gives_up_after_bounded_retries(stack_dir: Path) -> None:
     assert not (stack_dir / "config" / "config.json").exists()
 
 
-def test_wizard_not_confirmed_writes_nothing(stack_dir: Path) -> None:
-    child = _run(stack_dir)
+def test_wizard_not_confirmed_writes_nothing(stack_dir: Path, fakes: Fakes) -> None:
+    child = _run(stack_dir, "-e", fakes.extra_config("anthropic", "discord"))
     _answer(child, r"LLM provider: ", "2")
     child.expect(r"https://console\.anthropic\.com/settings/keys")
-    _answer(child, r"Anthropic API key", "sk-ant-" + "x1Y2z3W4" * 6)
+    _answer(child, r"Anthropic API key", ANTHROPIC_KEY)
     _answer(child, r"Model \[claude-haiku-4-5\]", "")
     _answer(child, r"Chat channel: ", "2")
     child.expect(r"MESSAGE CONTENT INTENT")
-    _answer(
-        child,
-        r"Discord bot token",
-        "MTIzNDU2Nzg5MDEyMzQ1Njc4.GAbCdE.abcdefghijklmnopqrstuvwxyz0123456789AB",
-    )
+    _answer(child, r"Discord bot token", DISCORD_TOKEN)
     _answer(child, r"Your Discord user id", "123456789012345678")
+    child.expect(r"ok   llm\.api_key: .* accepted the API key")
+    child.expect(r"ok   llm\.model: .* offers claude-haiku-4-5")
+    child.expect(r"ok   channel\.token: discord accepted the bot token")
     _answer(child, r"\[Y/n\]", "no")
     output = _finish(child)
     assert child.exitstatus != 0
@@ -257,3 +295,67 @@ def test_assume_yes_without_config_lists_the_fields(stack_dir: Path) -> None:
     ):
         assert field in output
     assert not (stack_dir / "config").exists()
+
+
+def test_wizard_doctor_asks_again_only_what_the_services_refuse(stack_dir: Path, fakes: Fakes) -> None:
+    """A key the provider refuses (401), a model it does not offer and a token Telegram refuses: one
+    line per check with the fix, only those answers asked again, the others kept; no chat request."""
+    key_checks_before = fakes.openrouter.script.counts["key"]
+    child = _run(stack_dir, "-e", fakes.extra_config("openrouter", "telegram"))
+    seen = _transcript(child)
+    _answer_openrouter_telegram(child, WRONG_OPENROUTER_KEY, "openai/gpt-4.1-minii", WRONG_TELEGRAM_TOKEN)
+    # Round 1: the key and the token are refused; the model cannot be looked up without a key.
+    child.expect(
+        r"FAIL llm\.api_key: the LLM server at http://127\.0\.0\.1:\d+/api/v1 rejected the API key \(HTTP 401\)"
+        r" — fix: enter a key this server accepts"
+    )
+    child.expect(r"skip llm\.model: not checked: the API key was rejected")
+    child.expect(r"FAIL channel\.token: telegram rejected the bot token \(HTTP 401 Unauthorized\) — fix: enter the token @BotFather")
+    child.expect(r"Enter the refused answers again \(the others are kept\)")
+    _answer(child, r"OpenRouter API key \(hidden\): ", OPENROUTER_KEY)
+    _answer(child, r"Telegram bot token \(hidden\): ", TELEGRAM_TOKEN)
+    # Round 2: the key passes, so the model is looked up: unknown, with the closest ids as the fix.
+    child.expect(r"ok   llm\.api_key: ")
+    child.expect(r"FAIL llm\.model: .* does not offer the model 'openai/gpt-4\.1-minii' — fix: enter a model id it offers \(closest: openai/gpt-4\.1-mini")
+    child.expect(r"ok   channel\.token: telegram accepted")
+    _answer(child, r"Model \[openai/gpt-4\.1-mini\]: ", "")
+    # Round 3: everything passes; the answers that were never refused were not asked again.
+    child.expect(r"ok   llm\.model: .* offers openai/gpt-4\.1-mini")
+    child.expect(r"Review of config.json")
+    _answer(child, r"\[Y/n\]: ", "")
+    _finish(child)
+    shown = seen.getvalue()
+    assert child.exitstatus == 0, shown
+
+    config = _check_written(stack_dir)
+    assert config["llm"]["api_key"] == OPENROUTER_KEY and config["llm"]["model"] == "openai/gpt-4.1-mini"
+    assert config["channel"]["token"] == TELEGRAM_TOKEN and config["channel"]["allowed_users"] == ["987654321"]
+    assert shown.count("LLM provider: ") == 1 and shown.count("Your Telegram user id") == 1
+    assert fakes.openrouter.script.counts["key"] >= key_checks_before + 3
+    for secret in (OPENROUTER_KEY, WRONG_OPENROUTER_KEY, TELEGRAM_TOKEN, WRONG_TELEGRAM_TOKEN):
+        assert secret not in shown
+    assert "Traceback" not in shown
+
+
+def test_wizard_stops_when_the_services_keep_refusing(stack_dir: Path, fakes: Fakes) -> None:
+    """Bounded: after picoclaw_wizard_max_attempts rounds of checks the wizard stops and writes nothing."""
+    child = _run(stack_dir, "-e", fakes.extra_config("openrouter", "telegram"), "-e", "picoclaw_wizard_max_attempts=1")
+    _answer_openrouter_telegram(child, WRONG_OPENROUTER_KEY, "", TELEGRAM_TOKEN)
+    output = _finish(child)
+    assert child.exitstatus != 0
+    assert "Still refused after 1 round of checks: FAIL llm.api_key:" in output
+    assert "Nothing was written" in output and WRONG_OPENROUTER_KEY not in output
+    assert not (stack_dir / "config" / "config.json").exists()
+
+
+def test_wizard_without_doctor_does_not_ask_the_services(stack_dir: Path, fakes: Fakes) -> None:
+    """picoclaw_doctor=false: no request to any service; the answers are only validated."""
+    before = fakes.llm_counts("models") + fakes.llm_counts("key")
+    child = _run(stack_dir, "-e", fakes.extra_config("openrouter", "telegram"), "-e", "picoclaw_doctor=false")
+    _answer_openrouter_telegram(child, WRONG_OPENROUTER_KEY, "", TELEGRAM_TOKEN)
+    _answer(child, r"\[Y/n\]: ", "y")
+    output = _finish(child)
+    assert child.exitstatus == 0, output
+    assert "Checking the answers" not in output
+    assert fakes.llm_counts("models") + fakes.llm_counts("key") == before
+    assert _check_written(stack_dir)["llm"]["api_key"] == WRONG_OPENROUTER_KEY

@@ -15,6 +15,13 @@ DEFAULT_API_BASES = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com",
 }
+# The chat services' own API bases, as the channels' libraries (aiogram, discord.py, slack_sdk) use them
+# when a channel sets no api_base. The doctor and the wizard's checks call them.
+DEFAULT_CHANNEL_API_BASES = {
+    "telegram": "https://api.telegram.org",
+    "discord": "https://discord.com/api/v10",
+    "slack": "https://slack.com/api",
+}
 # Usual key prefixes; a mismatch is only a warning (compatible endpoints take other keys).
 KEY_PREFIXES = {"openrouter": "sk-or-", "openai": "sk-", "anthropic": "sk-ant-"}
 

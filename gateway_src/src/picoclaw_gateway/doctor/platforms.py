@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.config_validator import DEFAULT_CHANNEL_API_BASES
 from picoclaw_gateway.doctor.probe import (
     SMALL_BODY_BYTES,
     Unreachable,
@@ -21,13 +22,6 @@ from picoclaw_gateway.doctor.probe import (
 from picoclaw_gateway.doctor.report import FAIL, OK, SKIP, Check
 from picoclaw_gateway.http_client import CappedAsyncClient, shared_ssl_context
 
-# The services' own API bases, as the channels' libraries (aiogram, discord.py, slack_sdk) use them
-# when `api_base` is not set. Written here so the doctor needs none of those libraries.
-DEFAULT_BASES = {
-    "telegram": "https://api.telegram.org",
-    "discord": "https://discord.com/api/v10",
-    "slack": "https://slack.com/api",
-}
 _TOKEN_FIX = {
     "telegram": "put the token @BotFather gives (/mybots > your bot > API Token) in {name}",
     "discord": "reset the token in the Discord Developer Portal (your app > Bot > Reset Token) "
@@ -46,8 +40,8 @@ class ChannelTarget:
     def __init__(self, channel: ChannelConfig, prefix: str, shown_base: str | None) -> None:
         self.channel = channel
         self.type = channel.type
-        self.base = (channel.api_base or DEFAULT_BASES[channel.type]).rstrip("/")
-        self.shown_base = (shown_base or DEFAULT_BASES[channel.type]).rstrip("/")
+        self.base = (channel.api_base or DEFAULT_CHANNEL_API_BASES[channel.type]).rstrip("/")
+        self.shown_base = (shown_base or DEFAULT_CHANNEL_API_BASES[channel.type]).rstrip("/")
         self.token_name = f"{prefix}.{'bot_token' if channel.type == 'slack' else 'token'}"
         self.app_token_name = f"{prefix}.app_token"
         self.base_name = f"{prefix}.api_base"

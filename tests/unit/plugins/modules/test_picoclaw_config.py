@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import stat
@@ -311,3 +312,16 @@ def test_model_change_shows_in_the_redacted_diff(tmp_path, run_module):
     assert json.loads(diff["after"])["llm"]["model"] == "anthropic/claude-sonnet-4"
     assert dest.read_text() == text(config())
     assert_no_secrets(run)
+
+
+def test_checksum_is_the_content_to_be_written_also_in_check_mode(tmp_path, run_module):
+    """The role labels the container with it: check mode must predict the new digest, not the old file's."""
+    dest = tmp_path / "config.json"
+    dest.write_text(text(config()))
+    changed = config()
+    changed["llm"]["model"] = "anthropic/claude-sonnet-4"
+
+    preview = run_module(picoclaw_config, {"content": text(changed), "dest": str(dest)}, check_mode=True)
+    assert dest.read_text() == text(config())
+    run = run_module(picoclaw_config, {"content": text(changed), "dest": str(dest)})
+    assert preview.result["checksum"] == run.result["checksum"] == hashlib.sha256(dest.read_bytes()).hexdigest()
