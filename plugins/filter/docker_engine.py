@@ -12,10 +12,10 @@ short_description: The Docker Engine already on a host and the packages of its c
 version_added: 0.1.0
 author: PicoClaw maintainers (!UNKNOWN)
 description:
-  - Reads the output of C(dpkg-query --show --showformat '${Package}\t${db:Status-Abbrev}\t${Version}\n')
+  - Reads the output of C(dpkg-query --show --showformat=${Package}|${db:Status-Abbrev}|${Version}\\n)
     over the engine packages and tells which engine is installed (C(docker-ce), C(docker.io), C(moby-engine)),
     C(other) for a C(dockerd) binary that no known package installed, or an empty string for none.
-  - An engine is I(existing) when it is there and the role did not install it (no marker file): the docker role
+  - An engine is I(existing) when it is there and the role did not install it (no marker file); the docker role
     then never installs, removes or replaces engine packages, and adds only the compose v2 plugin from the engine's
     own source.
 options:
@@ -84,7 +84,7 @@ def _installed(dpkg_stdout: str) -> dict:
     """package -> version of the lines whose status is "ii" (wanted: install, state: installed)."""
     found = {}
     for line in dpkg_stdout.splitlines():
-        fields = line.split("\t")
+        fields = line.split("|")
         if len(fields) == 3 and fields[1].strip() == "ii":
             found[fields[0].strip()] = fields[2].strip()
     return found

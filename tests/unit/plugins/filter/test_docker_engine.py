@@ -26,38 +26,38 @@ def test_a_fresh_host_has_no_engine():
 
 
 def test_docker_ce_installed_before_the_role_is_kept_and_gets_its_own_plugin():
-    out = plan("docker-ce\tii \t5:27.3.1-1~debian.12~bookworm\n", key="Debian-12")
+    out = plan("docker-ce|ii |5:27.3.1-1~debian.12~bookworm\n", key="Debian-12")
     assert out == {"engine": "docker-ce", "version": "5:27.3.1-1~debian.12~bookworm", "existing": True,
                    "compose_packages": ["docker-compose-plugin"]}  # fmt: skip
 
 
 def test_distro_docker_io_gets_the_release_compose_v2():
-    assert plan("docker.io\tii \t26.1.5+dfsg1-9\n")["compose_packages"] == ["docker-compose"]
-    assert plan("docker.io\tii \t27.5.1-0ubuntu3\n", key="Ubuntu-24")["compose_packages"] == ["docker-compose-v2"]
+    assert plan("docker.io|ii |26.1.5+dfsg1-9\n")["compose_packages"] == ["docker-compose"]
+    assert plan("docker.io|ii |27.5.1-0ubuntu3\n", key="Ubuntu-24")["compose_packages"] == ["docker-compose-v2"]
 
 
 def test_debian_12_docker_io_has_no_compose_v2_package():
-    out = plan("docker.io\tii \t20.10.24+dfsg1-1+b3\n", key="Debian-12")
+    out = plan("docker.io|ii |20.10.24+dfsg1-1+b3\n", key="Debian-12")
     assert out["existing"] is True and out["compose_packages"] == []
 
 
 def test_an_engine_the_role_installed_stays_managed():
-    assert plan("docker.io\tii \t26.1.5+dfsg1-9\n", marker=True)["existing"] is False
+    assert plan("docker.io|ii |26.1.5+dfsg1-9\n", marker=True)["existing"] is False
 
 
 def test_removed_but_not_purged_packages_do_not_count():
     # "rc": removed, config files remain; "un": unknown to dpkg. Neither is an engine.
-    out = plan("docker-ce\trc \t5:27.3.1-1\ndocker.io\tun \t\n", dockerd=False)
+    out = plan("docker-ce|rc |5:27.3.1-1\ndocker.io|un |\n", dockerd=False)
     assert out["engine"] == "" and out["existing"] is False
 
 
 def test_docker_ce_wins_over_a_leftover_docker_io():
-    out = plan("docker-ce\tii \t5:27.3.1-1\ndocker.io\tii \t20.10.24\n")
+    out = plan("docker-ce|ii |5:27.3.1-1\ndocker.io|ii |20.10.24\n")
     assert out["engine"] == "docker-ce"
 
 
 def test_moby_and_a_dockerd_of_unknown_origin():
-    assert plan("moby-engine\tii \t25.0.5\n")["compose_packages"] == ["moby-compose"]
+    assert plan("moby-engine|ii |25.0.5\n")["compose_packages"] == ["moby-compose"]
     other = plan("", dockerd=True)
     assert other == {"engine": "other", "version": "", "existing": True, "compose_packages": []}
 
