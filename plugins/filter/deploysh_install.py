@@ -62,7 +62,7 @@ _value:
     workspace:
       description:
         - C(type) C(bind) (C(path) absolute), C(volume) (C(volume) the Docker volume name) or C(none).
-        - C(ours) is true for a bind mount of the stack's own C(workspace/) (same directory): nothing to move.
+        - C(ours) is true for a bind mount of the stack's own C(workspace/) (same directory), so nothing moves.
       type: dict
 """
 
