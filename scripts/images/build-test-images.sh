@@ -182,7 +182,7 @@ build_controller() {
     log "pip is importable in the controller rootfs (a package pulled it in): the no-pip proof needs it absent"
     exit 1
   fi
-  log "controller: $(chroot "$dir" ansible --version | head -n 1)"
+  log "controller: $(chroot "$dir" ansible --version | sed -n 1p)"
   import_rootfs "$dir" "$CONTROLLER_IMAGE" \
     --change "LABEL $RECIPE_LABEL=$hash" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
