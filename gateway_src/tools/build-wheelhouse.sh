@@ -16,6 +16,8 @@
 # The image build then installs with `pip install --no-index --find-links`, needing no package index.
 # The gateway wheel is reproducible (SOURCE_DATE_EPOCH), so an unchanged source gives the same manifest.
 #
+# Runs on the controller with bash >= 3.2 and POSIX tools only (macOS: /bin/bash 3.2, BSD find/tar/sed);
+# hashing is done by $PYTHON (no sha256sum), so no GNU tool is needed.
 # Env: PYTHON (default python3; needs pip, runs on the controller), GATEWAY_SRC (default: the
 #      directory above this script), MAX_GLIBC (default 36: Debian 12; Debian 13 has 2.41),
 #      SOURCE_DATE_EPOCH (default 315532800), WHEELHOUSE_RESOLVE=1 (let pip resolve freely, ignoring
@@ -91,8 +93,13 @@ fi
 # pip evaluates dependency markers with the python running it, not the target: add what the target
 # needs on top (e.g. audioop-lts for python >= 3.13), until nothing is missing.
 for _round in 1 2 3 4 5; do
-  mapfile -t lacking < <("$PYTHON" "$(dirname "${BASH_SOURCE[0]}")/wheelhouse_missing.py" \
-    "$work/wheels" "$py_version" "$arch" "picoclaw-gateway[all]")
+  # One name per line; read into an array without mapfile (bash 4 only).
+  missing_text="$("$PYTHON" "$(dirname "${BASH_SOURCE[0]}")/wheelhouse_missing.py" \
+    "$work/wheels" "$py_version" "$arch" "picoclaw-gateway[all]")"
+  lacking=()
+  while IFS= read -r name; do
+    [ -n "$name" ] && lacking+=("$name")
+  done <<<"$missing_text"
   [ "${#lacking[@]}" -eq 0 ] && break
   if [ "${WHEELHOUSE_RESOLVE:-0}" != 1 ]; then
     echo "build-wheelhouse.sh: requirements.lock lacks ${lacking[*]} — fix: run tools/lock-requirements.sh" >&2
@@ -107,8 +114,18 @@ done
 mkdir -p "$out_dir"
 find "$out_dir" -maxdepth 1 -name '*.whl' -delete
 cp "$work/wheels"/*.whl "$out_dir/"
-(cd "$out_dir" && LC_ALL=C sha256sum -- *.whl | LC_ALL=C sort -k2 >MANIFEST.sha256.new \
-  && mv MANIFEST.sha256.new MANIFEST.sha256)
+# "sha256  file" lines sorted by file name (the `sha256sum -c` format), written by Python: sha256sum is GNU.
+"$PYTHON" - "$out_dir" <<'PY'
+import hashlib, os, sys
+out = sys.argv[1]
+lines = []
+for name in sorted(n for n in os.listdir(out) if n.endswith(".whl")):
+    with open(os.path.join(out, name), "rb") as handle:
+        lines.append("%s  %s\n" % (hashlib.sha256(handle.read()).hexdigest(), name))
+with open(os.path.join(out, "MANIFEST.sha256.new"), "w") as handle:
+    handle.writelines(lines)
+os.replace(os.path.join(out, "MANIFEST.sha256.new"), os.path.join(out, "MANIFEST.sha256"))
+PY
 
 echo "build-wheelhouse.sh: $(wc -l <"$out_dir/MANIFEST.sha256") wheels for cp${py_version/./}-${arch} in $out_dir" >&2
 printf '%s\n' "$out_dir/MANIFEST.sha256"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Molecule dependency step of every scenario, run on the controller before create/converge/destroy:
-#   - the registry-free test images (systemd host + gateway base image) and a `docker save` tarball of
+#   - the registry-free test images (systemd servers, controller, gateway base image) and a `docker save` tarball of
 #     the base image for the role's air-gapped load path (all cached: fast when present);
 #   - a snapshot of gateway_src taken once per run (see below).
 # picoclaw.stack resolves to this checkout through the committed .collections link
@@ -23,3 +23,6 @@ tar -C "$project/gateway_src" --exclude=./tests --exclude=./bench --exclude=./wh
   --exclude=__pycache__ --exclude='*.egg-info' --exclude=.venv -cf - . | tar -C "$snapshot.new" -xf -
 rm -rf "$snapshot"
 mv "$snapshot.new" "$snapshot"
+
+# The stand-in for PyPI that a host builds the gateway image from when the controller has no pip.
+bash "$project/molecule/shared/package-index.sh" "$project/.cache/molecule-package-index"

@@ -82,8 +82,21 @@ def run_molecule(step: str, scenario: str, log_dir: Path) -> tuple[float, str]:
 
 
 def ansible_lines(output: str) -> list[str]:
-    # molecule frames ansible's output with a box-drawing border ("  │ ").
-    return [ANSI.sub("", line).strip().lstrip("│┃|").strip() for line in output.splitlines()]
+    # molecule frames ansible's output with a box-drawing border ("  │ "); a converge run on a controller
+    # container (molecule/shared/converge-over-ssh.yml) is printed as a list of JSON strings.
+    lines = [ANSI.sub("", line).strip().lstrip("│┃|").strip() for line in output.splitlines()]
+    return [unquote(line) for line in lines]
+
+
+def unquote(line: str) -> str:
+    """The text of a JSON string element ('"text",' or '"text"'), else the line itself."""
+    body = line[:-1] if line.endswith('",') else line
+    if len(body) >= 2 and body[0] == body[-1] == '"':
+        try:
+            return str(json.loads(body)).strip()
+        except ValueError:
+            return line
+    return line
 
 
 def task_times(output: str) -> dict[str, float]:

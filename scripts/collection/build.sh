@@ -108,6 +108,26 @@ else
     cat "${WORK}/syntax.log" >&2
 fi
 
+# No host matched is an error, not a silent success; restore.yml refuses several hosts. Neither contacts a
+# host (-c local: nothing would run anywhere else even if it did).
+if "${VENV_BIN}/ansible-playbook" -i vps, -c local picoclaw.stack.site > "${WORK}/nohost.log" 2>&1; then
+    fail "ansible-playbook -i vps, picoclaw.stack.site succeeded although no host is in group picoclaw"
+elif grep -q "No host to run on: the host pattern 'picoclaw'" "${WORK}/nohost.log"; then
+    ok "picoclaw.stack.site with no host in picoclaw_hosts fails and says why"
+else
+    fail "picoclaw.stack.site with no matched host failed without the expected message:"
+    cat "${WORK}/nohost.log" >&2
+fi
+if "${VENV_BIN}/ansible-playbook" -i vps1,vps2, -c local picoclaw.stack.restore -e picoclaw_hosts=all \
+        > "${WORK}/restore-many.log" 2>&1; then
+    fail "picoclaw.stack.restore on two hosts was not refused"
+elif grep -q "restore.yml targets 2 hosts" "${WORK}/restore-many.log" && ! grep -q "TASK \[picoclaw.stack.gateway : List" "${WORK}/restore-many.log"; then
+    ok "picoclaw.stack.restore on two hosts is refused at its first task"
+else
+    fail "picoclaw.stack.restore on two hosts failed without the expected refusal:"
+    cat "${WORK}/restore-many.log" >&2
+fi
+
 example="${INSTALLED}/gateway_src/examples/telegram-openrouter.json"
 if "${VENV_BIN}/ansible" localhost -i localhost, -c local -m picoclaw.stack.picoclaw_config -e "ansible_python_interpreter=${TARGET_PYTHON}" \
         -a "path=${example}" > "${WORK}/config.log" 2>&1 && grep -q '"valid": true' "${WORK}/config.log"; then
