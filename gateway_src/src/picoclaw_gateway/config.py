@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from picoclaw_gateway.api.settings import ApiConfig, api_from_normalized
 from picoclaw_gateway.config_validator import DEFAULT_SYSTEM_PROMPT, DEFAULTS, validate_file
 from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+from picoclaw_gateway.web.settings import WebConfig, web_from_normalized
 
 # Runtime defaults live in the validator's DEFAULTS only: it fills every key of the normalized
 # config the gateway is built from, and the dataclass defaults below are the same values.
@@ -80,10 +82,12 @@ class GatewayConfig:
     files: FilesConfig = FilesConfig()
     # tools.sandbox.socket; PICOCLAW_SANDBOX_SOCKET / --sandbox-socket override it (sandbox/local.py)
     sandbox_socket: str | None = DEFAULTS["sandbox_socket"]
+    web: WebConfig = WebConfig()
+    api: ApiConfig = ApiConfig()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
-        values = [self.llm.api_key]
+        values = [self.llm.api_key, self.web.search.api_key, self.api.token or ""]
         for channel in self.channels:
             values.append(channel.token)
             if channel.app_token:
@@ -141,6 +145,8 @@ def from_normalized(
             max_edit_bytes=int(files["max_edit_bytes"]),
         ),
         sandbox_socket=data["tools"]["sandbox"]["socket"],
+        web=web_from_normalized(data["tools"]["web"]),
+        api=api_from_normalized(data["api"]),
     )
 
 

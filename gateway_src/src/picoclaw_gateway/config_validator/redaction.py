@@ -33,7 +33,8 @@ def _copy(value: object) -> object:
 
 
 def redact(normalized: dict) -> dict:
-    """Deep copy with api_key/token/app_token replaced by "***" and URL credentials removed."""
+    """Deep copy with api_key/token/app_token (llm, channels, web search, api) replaced by "***" and
+    URL credentials removed."""
     if not isinstance(normalized, dict):
         return normalized
     out = _copy(normalized)
@@ -42,6 +43,14 @@ def redact(normalized: dict) -> dict:
         if llm.get("api_key"):
             llm["api_key"] = "***"
         llm["api_base"] = _redact_url(llm.get("api_base"))
+    search = ((out.get("tools") or {}).get("web") or {}).get("search")
+    if isinstance(search, dict):
+        if search.get("api_key"):
+            search["api_key"] = "***"
+        search["api_base"] = _redact_url(search.get("api_base"))
+    api = out.get("api")
+    if isinstance(api, dict) and api.get("token"):
+        api["token"] = "***"
     for channel in out.get("channels") or []:
         if not isinstance(channel, dict):
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .api_section import build_api
 from .checker import Checker, child, json_type, show
 from .schema import CHANNEL_KEYS, CHANNEL_TYPES, DEFAULTS, LLM_KEYS, PROVIDERS, STACK_TOP_KEYS
 from .sections import (
@@ -215,6 +216,7 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
     channels = _stack_channels(ck, data)
     agent = build_agent(ck, data, "$", DEFAULTS["max_tool_iterations"])
     tools = build_tools(ck, data, upstream=False)
+    api = build_api(ck, data, channels)
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools}
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, "api": api}

@@ -3,6 +3,7 @@ channel_list.<name> (version 3, secrets under "settings"); only telegram, discor
 
 from __future__ import annotations
 
+from .api_section import api_defaults
 from .checker import Checker, child, json_type, show
 from .schema import (
     DEFAULT_SYSTEM_PROMPT,
@@ -137,4 +138,4 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
     tools = build_tools(ck, data, upstream=True)
     if ck.errors or llm is None:
         return None
-    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools}
+    return {"llm": llm, "channels": channels, "agent": agent, "tools": tools, "api": api_defaults()}
