@@ -82,8 +82,8 @@ class GatewayConfig:
     files: FilesConfig = FilesConfig()
     # tools.sandbox.socket; PICOCLAW_SANDBOX_SOCKET / --sandbox-socket override it (sandbox/local.py)
     sandbox_socket: str | None = DEFAULTS["sandbox_socket"]
-    web: WebConfig = WebConfig()
-    api: ApiConfig = ApiConfig()
+    web: WebConfig = field(default_factory=WebConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""

@@ -9,7 +9,7 @@ from .schema import API_KEYS, CHANNEL_TYPES, DEFAULTS
 from .tokens import placeholder_reason
 
 MIN_TOKEN_CHARS = 32
-_TOKEN_FIX = "generate one with `openssl rand -hex 32` and paste it"
+_TOKEN_FIX = "generate one with `openssl rand -hex 32` and paste it"  # noqa: S105 - advice, not a secret
 
 
 def api_defaults() -> dict:

@@ -81,8 +81,8 @@ def _search(ck: Checker, web: dict) -> dict:
         ck.err(key_path, "must be a string", "put the key in double quotes")
         return out
     if provider in ("brave", "tavily") and not key:
-        ck.err(key_path, f"the {provider} search API needs an API key",
-               f'add "api_key": "..." (from your {provider} account), or use "searxng" with api_base')  # fmt: skip
+        fix = f'add "api_key": "..." (from your {provider} account), or use "searxng" with api_base'
+        ck.err(key_path, f"the {provider} search API needs an API key", fix)
         return out
     if key and placeholder_reason(key):
         ck.err(key_path, f"api_key {placeholder_reason(key)}", "paste the real key exactly")
@@ -123,8 +123,8 @@ def _allow(ck: Checker, web: dict) -> list:
                    "list only the addresses or networks the web tools really need")  # fmt: skip
             continue
         if any(network.version == never.version and network.overlaps(never) for never in _NEVER):
-            ck.warn(entry_path, "covers a cloud metadata address, which stays refused",
-                    "nothing to do if that is intended; the web tools never reach metadata services")  # fmt: skip
+            fix = "nothing to do if that is intended; the web tools never reach metadata services"
+            ck.warn(entry_path, "covers a cloud metadata address, which stays refused", fix)
         out.append(str(network))
     return out
 

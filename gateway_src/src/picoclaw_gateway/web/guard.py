@@ -81,7 +81,7 @@ class Guard:
                 raise BlockedAddress(f"{host} could not be resolved ({exc})") from None
             addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in answers]
             if not addresses:
-                raise BlockedAddress(f"{host} has no address")
+                raise BlockedAddress(f"{host} has no address") from None
         for address in addresses:
             if is_metadata(address):
                 raise BlockedAddress(
@@ -109,7 +109,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self,
         host: str,
         port: int,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
@@ -126,7 +126,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         raise failure
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         raise BlockedAddress("the web tools do not connect to Unix sockets")
 
@@ -156,7 +159,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
 
 def guarded_client(guard: Guard, timeout_s: float) -> httpx.AsyncClient:
-    """A client that never follows redirects itself, ignores proxy variables, and connects through the guard."""
+    """A client that follows no redirect itself, ignores proxy variables and connects through the guard."""
     return httpx.AsyncClient(
         transport=GuardedTransport(guard),
         follow_redirects=False,
