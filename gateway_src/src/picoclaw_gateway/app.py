@@ -115,6 +115,7 @@ class Gateway:
     async def _run(self, journal: Journal) -> int:
         from picoclaw_gateway import memory
         from picoclaw_gateway.agent.loop import AgentLoop
+        from picoclaw_gateway.api import start_api
         from picoclaw_gateway.channels import create_channel
         from picoclaw_gateway.core import ChatCore
         from picoclaw_gateway.health import HealthServer
@@ -192,6 +193,15 @@ class Gateway:
             cfg.agent.history_message_max_chars,
         )
         router = ChatRouter(ChatCore(agent, sessions, journal), channels)
+        try:
+            api = await start_api(cfg.api, router.core, channels)
+        except OSError as exc:
+            log.error("cannot listen on %s:%d for the automation API: %s (fix: free the port or change "
+                      "api.listen / api.port)", cfg.api.listen, cfg.api.port, exc.strerror)  # fmt: skip
+            for closer in (provider.close, health.close, tools.close):
+                with contextlib.suppress(Exception):
+                    await closer()
+            return 1
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
         if resumed:
             log.info("resuming %d unfinished messages from the delivery journal", resumed)
@@ -220,7 +230,14 @@ class Gateway:
             task.cancel()
         await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
         await router.shutdown(max(0.0, deadline - loop.time() - CLOSE_RESERVE_S))
-        for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):
+        api_close = (api.close,) if api is not None else ()
+        for closer in (
+            *api_close,
+            provider.close,
+            *(c.close for c in channels.values()),
+            health.close,
+            tools.close,
+        ):
             with contextlib.suppress(Exception):
                 await closer()
         log.info("stopped")
