@@ -138,6 +138,32 @@ def test_normalized_shape_and_defaults() -> None:
             "exec": {"enabled": True, "timeout_s": 30.0, "max_output_chars": 10000},
             "files": {"max_read_chars": 100000, "max_write_bytes": 1048576, "max_edit_bytes": 1048576},
             "sandbox": {"socket": None},
+            "web": {
+                "fetch": {
+                    "enabled": True,
+                    "timeout_s": 20.0,
+                    "max_bytes": 2097152,
+                    "max_chars": 20000,
+                    "max_redirects": 5,
+                },
+                "search": {
+                    "provider": None,
+                    "api_key": None,
+                    "api_base": None,
+                    "max_results": 5,
+                    "timeout_s": 20.0,
+                },
+                "allow": [],
+            },
+        },
+        "api": {
+            "enabled": False,
+            "listen": "127.0.0.1",
+            "port": 18791,
+            "token": None,
+            "model": "picoclaw",
+            "rate_limit_per_minute": 30,
+            "mirror_to": None,
         },
     }
     assert normalized["agent"]["system_prompt"].strip()
