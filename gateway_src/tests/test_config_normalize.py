@@ -142,7 +142,7 @@ def test_normalized_shape_and_defaults() -> None:
                 "fetch": {
                     "enabled": True,
                     "timeout_s": 20.0,
-                    "max_bytes": 2097152,
+                    "max_bytes": 1048576,
                     "max_chars": 20000,
                     "max_redirects": 5,
                 },

@@ -45,11 +45,12 @@ DEFAULTS = {
     "files_max_write_bytes": 1024 * 1024,
     "files_max_edit_bytes": 1024 * 1024,
     "sandbox_socket": None,  # None: a local subprocess sandbox (not isolated)
-    # Web tools (gateway side, through the SSRF guard). A page's text rarely needs more than 2 MB
-    # of HTML; 20,000 characters (~5k tokens) is a long article and leaves room in the context.
+    # Web tools (gateway side, through the SSRF guard). A page's text is nearly always in its first MB
+    # of HTML, and a fetch costs ~3x this at its peak (one runs at a time). 20,000 characters (~5k
+    # tokens) is a long article and leaves room in the context.
     "web_fetch_enabled": True,
     "web_timeout_s": 20.0,
-    "web_fetch_max_bytes": 2 * 1024 * 1024,
+    "web_fetch_max_bytes": 1024 * 1024,
     "web_fetch_max_chars": 20000,
     "web_fetch_max_redirects": 5,
     "web_search_max_results": 5,

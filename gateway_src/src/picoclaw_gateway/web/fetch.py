@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "PicoClaw-web_fetch/1 (+personal assistant; GET only)"
 REDIRECTS = (301, 302, 303, 307, 308)
+# Pages read and parsed at once; more wait. Each costs about 2-3x tools.web.fetch.max_bytes at its peak
+# (body, decoded text, parser), so this keeps four turns fetching at once inside the memory budget.
+MAX_CONCURRENT_FETCHES = 1
 _TEXT_TYPES = ("application/json", "application/xml", "application/rss+xml", "application/atom+xml")
 
 
@@ -33,7 +36,7 @@ class Page:
     url: str
     status: int
     content_type: str
-    body: bytes
+    body: bytes | bytearray
     truncated: bool
     declared_length: str | None
     charset: str | None
@@ -54,7 +57,7 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
-async def read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
+async def read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytearray, bool]:
     """The decoded body, at most `max_bytes` (True when cut). gzip/deflate are decoded here with a
     bounded output per step; other encodings are refused rather than buffered."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
@@ -72,8 +75,9 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytes, 
                 raise ToolError(f"the compressed body is corrupt ({exc})") from None
         out += chunk
         if len(out) > max_bytes:
-            return bytes(out[:max_bytes]), True
-    return bytes(out), False
+            del out[max_bytes:]
+            return out, True
+    return out, False  # a bytearray: bytes() would copy it once more
 
 
 class Fetcher:
@@ -82,6 +86,7 @@ class Fetcher:
     def __init__(self, guard: Guard, config: WebFetchConfig) -> None:
         self.config = config
         self._client = guarded_client(guard, config.timeout_s)
+        self.slots = asyncio.Semaphore(MAX_CONCURRENT_FETCHES)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -137,7 +142,7 @@ def readable(page: Page, max_chars: int) -> str:
     """What the LLM reads of a page: text for HTML/text/JSON, a short description of anything else."""
     head = f"URL: {page.url}\nHTTP status: {page.status}\nContent-Type: {page.content_type or 'unknown'}\n"
     kind = page.content_type
-    if kind in ("text/html", "application/xhtml+xml") or (not kind and page.body.lstrip()[:1] == b"<"):
+    if kind in ("text/html", "application/xhtml+xml") or (not kind and page.body[:512].lstrip()[:1] == b"<"):
         from picoclaw_gateway.web.html_text import html_to_text
 
         title, text = html_to_text(_decode(page), page.url, max_chars)
@@ -172,7 +177,14 @@ class WebFetchTool(Tool):
         self._fetcher = fetcher
 
     async def run(self, args: dict[str, Any]) -> str:
-        page = await self._fetcher.get(require_str(args, "url"))
+        url = require_str(args, "url")
+        async with self._fetcher.slots:
+            return await self._run(url)
+
+    async def _run(self, url: str) -> str:
+        page = await self._fetcher.get(url)
         log.info("web_fetch: %s -> %d %s, %d bytes", urlsplit(page.url).hostname, page.status,
                  page.content_type, len(page.body))  # fmt: skip
-        return wrap(page.url, readable(page, self._fetcher.config.max_chars))
+        # In a worker thread: parsing a large page must not stall every other chat's event loop.
+        text = await asyncio.to_thread(readable, page, self._fetcher.config.max_chars)
+        return wrap(page.url, text)
