@@ -116,3 +116,39 @@ async def test_two_conversation_ids_are_kept_apart_and_mirrored(
     assert sent == ["date"]
     mirrored = await telegram.wait_for_sent(4, chat_id=ALLOWED_USER)
     assert "[API, conversation orders]\n> apple\n\necho: apple" in [m.text for m in mirrored]
+
+
+async def test_malformed_requests_get_openai_shaped_errors(start_gateway: StartGateway) -> None:
+    gateway, base = await start_with_api(start_gateway)
+    async with httpx.AsyncClient(base_url=base, timeout=20) as client:
+        cases = [
+            (await client.post("/chat/completions", content=b"{not json", headers=auth()), 400, "not JSON"),
+            (await client.post("/chat/completions", json={"messages": []}, headers=auth()), 400, "non-empty"),
+            (
+                await client.post(
+                    "/chat/completions",
+                    json={"messages": [{"role": "system", "content": "x"}]},
+                    headers=auth(),
+                ),
+                400,
+                '"role": "user"',
+            ),
+            (await client.get("/chat/completions", headers=auth()), 405, "use POST"),
+            (await client.get("/files", headers=auth()), 404, "no such endpoint"),
+            (
+                await client.post("/chat/completions", content=b"x" * (1024 * 1024 + 1), headers=auth()),
+                413,
+                "larger than",
+            ),
+        ]
+
+        async def chunks() -> Any:
+            yield b'{"messages": []}'
+
+        cases.append(
+            (await client.post("/chat/completions", content=chunks(), headers=auth()), 411, "chunked")
+        )
+    for response, status, words in cases:
+        assert response.status_code == status, (status, response.text)
+        assert words in response.json()["error"]["message"], response.text
+    assert await gateway.status("/health") == 200

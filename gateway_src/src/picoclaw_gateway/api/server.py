@@ -86,16 +86,20 @@ class ApiServer:
         peer = str((writer.get_extra_info("peername") or ("?",))[0])
         try:
             async with self._slots:
+                unread = False
                 try:
                     request = await read_request(reader, peer, MAX_BODY_BYTES)
                     response = await self.respond(request)
                 except HttpError as exc:
                     response = error_response(exc.status, str(exc), "invalid_request_error")
+                    unread = True
                 except TimeoutError:
                     response = error_response(
                         408, "the request was not received in time", "invalid_request_error"
                     )
                 await write_response(writer, response)
+                if unread:
+                    await _discard_rest(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         except Exception:
@@ -147,6 +151,17 @@ class ApiServer:
         if not result.new_messages:  # the LLM failed; its text says why
             return error_response(502, result.reply, "upstream_error")
         return _completion(self.config.model, result.reply, bool(body.get("stream")))
+
+
+async def _discard_rest(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """After an early answer (413, 411...), read what the client still sends, bounded, before closing:
+    closing with unread data resets the connection, and the client would see no answer at all."""
+    with contextlib.suppress(Exception):
+        writer.write_eof()
+        async with asyncio.timeout(2.0):
+            left = 2 * MAX_BODY_BYTES
+            while left > 0 and (chunk := await reader.read(65536)):
+                left -= len(chunk)
 
 
 def _completion(model: str, reply: str, stream: bool) -> Response:
