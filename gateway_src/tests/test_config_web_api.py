@@ -81,3 +81,19 @@ def test_metadata_in_the_allow_list_is_a_warning() -> None:
     result = validate(config(tools={"web": {"allow": ["169.254.0.0/16"]}}))
     assert result.valid
     assert [w.path for w in result.warnings] == ["$.tools.web.allow[0]"]
+
+
+def test_upstream_brave_block_becomes_the_search_provider() -> None:
+    upstream = {
+        "agents": {"defaults": {"model": "openrouter/openai/gpt-4o-mini"}},
+        "providers": {"openrouter": {"api_key": OPENROUTER_KEY}},
+        "channels": {"telegram": {"enabled": True, "token": BOT_TOKEN, "allow_from": ["1"]}},
+        "tools": {"web": {"brave": {"enabled": True, "api_key": SEARCH_KEY, "max_results": 3},
+                          "duckduckgo": {"enabled": True}}},
+    }  # fmt: skip
+    result = validate(upstream)
+    assert result.valid, result.errors
+    search = result.normalized["tools"]["web"]["search"]
+    assert (search["provider"], search["api_key"], search["max_results"]) == ("brave", SEARCH_KEY, 3)
+    assert [w.path for w in result.warnings] == ["$.tools.web.duckduckgo"], "no key-less search here"
+    assert result.as_dict()["normalized"]["tools"]["web"]["search"]["api_key"] == "***"

@@ -115,7 +115,9 @@ WEB_SEARCH_KEYS = ("provider", "api_key", "api_base", "max_results", "timeout_s"
 SEARCH_PROVIDERS = ("brave", "tavily", "searxng")
 API_KEYS = ("enabled", "listen", "port", "token", "model", "rate_limit_per_minute", "mirror_to")
 # Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars.
-UPSTREAM_TOOLS_USED = ("exec", "read_file")
+UPSTREAM_TOOLS_USED = ("exec", "read_file", "web")
+# Upstream tools.web.<provider> blocks this gateway can use (the others, e.g. duckduckgo, are ignored).
+UPSTREAM_SEARCH_PROVIDERS = ("brave", "tavily")
 STACK_TOP_KEYS = ("llm", "channel", "channels", "agent", "tools", "api")
 
 UPSTREAM_PROVIDER_ALIASES = {"gpt": "openai", "claude": "anthropic"}

@@ -6,7 +6,14 @@ import ipaddress
 import re
 
 from .checker import Checker, child, show
-from .schema import DEFAULTS, SEARCH_PROVIDERS, WEB_FETCH_KEYS, WEB_KEYS, WEB_SEARCH_KEYS
+from .schema import (
+    DEFAULTS,
+    SEARCH_PROVIDERS,
+    UPSTREAM_SEARCH_PROVIDERS,
+    WEB_FETCH_KEYS,
+    WEB_KEYS,
+    WEB_SEARCH_KEYS,
+)
 from .sections import limit
 from .tokens import placeholder_reason
 
@@ -135,3 +142,28 @@ def build_web(ck: Checker, tools: dict) -> dict:
         return web_defaults()
     ck.unknown_keys(web, WEB_KEYS, "$.tools.web")
     return {"fetch": _fetch(ck, web), "search": _search(ck, web), "allow": _allow(ck, web)}
+
+
+def upstream_web(ck: Checker, tools: dict) -> dict:
+    """Upstream tools.web.brave / tools.web.tavily ({"enabled", "api_key", "max_results"}): the first
+    enabled one with a key becomes the search provider; fetch keeps its defaults."""
+    out = web_defaults()
+    web = ck.obj(tools, "web", "$.tools") or {}
+    ck.ignored(web, UPSTREAM_SEARCH_PROVIDERS, "$.tools.web", "upstream web setting")
+    for name in UPSTREAM_SEARCH_PROVIDERS:
+        path = child("$.tools.web", name)
+        block = ck.obj(web, name, "$.tools.web") or {}
+        if not ck.boolean(block, "enabled", path, False):
+            continue
+        key = block.get("api_key")
+        if not isinstance(key, str) or not key or placeholder_reason(key):
+            message = f"{name} search is enabled without a usable api_key: no web_search"
+            ck.warn(child(path, "api_key"), message, "paste the real key, or set enabled to false")
+            continue
+        out["search"]["provider"] = name
+        out["search"]["api_key"] = key
+        out["search"]["max_results"] = ck.integer(
+            block, "max_results", path, 1, 20, DEFAULTS["web_search_max_results"]
+        )
+        break
+    return out
