@@ -190,3 +190,23 @@ async def test_redirect_loops_stop_and_only_http_urls_are_fetched(site: FakeSite
     site.redirect("/to-file", "file:///etc/passwd")
     with pytest.raises(ToolError, match="only http and https"):
         await fetcher(["127.0.0.1"]).get(f"{site.base_url}/to-file")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1]:9/",
+        "http://[::ffff:127.0.0.1]:9/",
+        "http://[::ffff:7f00:1]:9/",
+        "http://2130706433:9/",  # 127.0.0.1 as one number: parsed by getaddrinfo, no DNS query
+        "http://0x7f000001:9/",
+        "http://127.1:9/",
+        "http://0:9/",
+        "http://[fd00:ec2::254]/latest/",
+    ],
+)
+async def test_odd_spellings_of_local_addresses_are_refused(url: str) -> None:
+    """Anything that is not an IP literal is resolved and the answer judged: 127.1 or 2130706433
+    cannot slip through as "a host name"."""
+    with pytest.raises(ToolError, match=r"refused: .*(loopback|unspecified|metadata)"):
+        await Fetcher(Guard(), WebFetchConfig()).get(url)
