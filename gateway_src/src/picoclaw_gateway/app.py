@@ -115,6 +115,7 @@ class Gateway:
     async def _run(self, journal: Journal) -> int:
         from picoclaw_gateway import memory
         from picoclaw_gateway.agent.loop import AgentLoop
+        from picoclaw_gateway.api import start_api
         from picoclaw_gateway.channels import create_channel
         from picoclaw_gateway.chat_extras import build_extras
         from picoclaw_gateway.core import ChatCore
@@ -205,6 +206,15 @@ class Gateway:
         commands = schedules.commands if schedules is not None else None
         core = ChatCore(agent, sessions, journal, extras=extras, media=media_turns(cfg), commands=commands)
         router = ChatRouter(core, channels)
+        try:
+            api = await start_api(cfg.api, core, channels)
+        except OSError as exc:
+            log.error("cannot listen on %s:%d for the automation API: %s (fix: free the port or change "
+                      "api.listen / api.port)", cfg.api.listen, cfg.api.port, exc.strerror)  # fmt: skip
+            for closer in (provider.close, health.close, tools.close):
+                with contextlib.suppress(Exception):
+                    await closer()
+            return 1
         if schedules is not None:
             schedules.start(journal, router)  # stages what a crash left half-recorded, before resume
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
@@ -244,7 +254,14 @@ class Gateway:
             await schedules.stop()
         await router.shutdown(max(0.0, deadline - loop.time() - CLOSE_RESERVE_S))
         extras.flush()
-        for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):
+        api_close = (api.close,) if api is not None else ()
+        for closer in (
+            *api_close,
+            provider.close,
+            *(c.close for c in channels.values()),
+            health.close,
+            tools.close,
+        ):
             with contextlib.suppress(Exception):
                 await closer()
         log.info("stopped")

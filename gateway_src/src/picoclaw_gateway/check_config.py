@@ -36,6 +36,15 @@ def summary(result: ValidationResult) -> list[str]:
         lines.append(f"  channel: {channel['type']} ({who})")
     exec_tool = normalized.get("tools", {}).get("exec", {})
     lines.append(f"  exec tool: {'enabled' if exec_tool.get('enabled') else 'disabled'}")
+    web = normalized.get("tools", {}).get("web", {})
+    fetch = "enabled" if web.get("fetch", {}).get("enabled") else "disabled"
+    search = web.get("search", {}).get("provider") or "not configured"
+    lines.append(
+        f"  web tools: web_fetch {fetch}, web_search {search}, allow-list {web.get('allow') or 'empty'}"
+    )
+    api = normalized.get("api", {})
+    if api.get("enabled"):
+        lines.append(f"  automation API: http://{api.get('listen')}:{api.get('port')}/v1")
     return lines
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from picoclaw_gateway.api.settings import ApiConfig, api_from_normalized
 from picoclaw_gateway.config_validator import DEFAULT_SYSTEM_PROMPT, DEFAULTS, validate_file
 from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+from picoclaw_gateway.web.settings import WebConfig, web_from_normalized
 
 # Runtime defaults live in the validator's DEFAULTS only: it fills every key of the normalized
 # config the gateway is built from, and the dataclass defaults below are the same values.
@@ -148,10 +150,13 @@ class GatewayConfig:
     budgets: BudgetConfig = BudgetConfig()
     media: MediaConfig = MediaConfig()
     schedules: ScheduleConfig = ScheduleConfig()
+    web: WebConfig = field(default_factory=WebConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log masking filter."""
         values = [self.llm.api_key, *(model.api_key for model in self.llm.fallbacks)]
+        values += [self.web.search.api_key, self.api.token or ""]
         if self.media.transcription is not None:
             values.append(self.media.transcription.api_key)
         for channel in self.channels:
@@ -233,6 +238,8 @@ def from_normalized(
         budgets=BudgetConfig(**data["budgets"]),
         media=_media(data["media"]),
         schedules=ScheduleConfig(**data["schedules"]),
+        web=web_from_normalized(data["tools"]["web"]),
+        api=api_from_normalized(data["api"]),
     )
 
 

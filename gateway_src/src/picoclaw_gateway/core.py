@@ -77,6 +77,11 @@ class ChatCore:
         # Bounds memory and CPU: at most this many LLM turns in flight across all chats.
         self._turns = asyncio.Semaphore(max_concurrent_turns)
 
+    @property
+    def turn_slots(self) -> asyncio.Semaphore:
+        """The bound on LLM turns in flight, shared with the automation API (api/turns.py)."""
+        return self._turns
+
     def load_history(self, channel: str, chat_id: str) -> list[dict]:
         return self.sessions.load(channel, chat_id)
 

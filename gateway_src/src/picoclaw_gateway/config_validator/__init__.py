@@ -10,7 +10,8 @@ Layout: schema (keys, defaults), result (Problem, ValidationResult), checker (pa
 typed field readers), tokens (secrets and their shapes), users (allowed user ids),
 sections (normalized llm/channel/agent), tools_section (normalized tools), assistant (memory,
 heartbeat, budgets, channel group settings), media (photos and voice), fallbacks (llm.fallbacks,
-upstream model_fallbacks, the replies section), stack /
+upstream model_fallbacks, the replies section), web_section (tools.web), api_section (the
+automation API), stack /
 upstream_llm / upstream (the two dialects), dispatch (validate), json_reading (validate_text,
 validate_file), redaction.
 
@@ -57,7 +58,15 @@ Normalized shape (every key always present, defaults filled in):
                 "max_reply_chars": int, "history_max_chars": int, "history_message_max_chars": int},
       "tools": {"exec": {"enabled": bool, "timeout_s": float, "max_output_chars": int},
                 "files": {"max_read_chars": int, "max_write_bytes": int, "max_edit_bytes": int},
-                "sandbox": {"socket": str | None}},      # None: a local subprocess sandbox
+                "sandbox": {"socket": str | None},       # None: a local subprocess sandbox
+                "web": {"fetch": {"enabled": bool, "timeout_s": float, "max_bytes": int, "max_chars": int,
+                                  "max_redirects": int},
+                        "search": {"provider": "brave"|"tavily"|"searxng"|None, "api_key": str | None,
+                                   "api_base": str | None, "max_results": int, "timeout_s": float},
+                        "allow": [str, ...]}},           # addresses, networks (str(ip_network)), host names
+      "api": {"enabled": bool, "listen": str, "port": int, "token": str | None, "model": str,
+              "rate_limit_per_minute": int,
+              "mirror_to": {"channel": str, "chat_id": str} | None},
       "memory": {"enabled": bool, "max_chars": int},
       "heartbeat": {"enabled": bool, "interval_minutes": float,
                     "channel": int, "chat_id": str | None},  # index into channels; the owner's chat

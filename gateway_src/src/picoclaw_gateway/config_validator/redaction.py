@@ -33,7 +33,7 @@ def _copy(value: object) -> object:
 
 
 def redact(normalized: dict) -> dict:
-    """Deep copy with api_key (llm and llm.fallbacks[]), token and app_token replaced by "***" and
+    """Deep copy with api_key/token/app_token (llm, channels, web search, api) replaced by "***" and
     URL credentials removed."""
     if not isinstance(normalized, dict):
         return normalized
@@ -52,6 +52,14 @@ def redact(normalized: dict) -> dict:
         if transcription.get("api_key"):
             transcription["api_key"] = "***"
         transcription["api_base"] = _redact_url(transcription.get("api_base"))
+    search = ((out.get("tools") or {}).get("web") or {}).get("search")
+    if isinstance(search, dict):
+        if search.get("api_key"):
+            search["api_key"] = "***"
+        search["api_base"] = _redact_url(search.get("api_base"))
+    api = out.get("api")
+    if isinstance(api, dict) and api.get("token"):
+        api["token"] = "***"  # noqa: S105 - the mask
     for channel in out.get("channels") or []:
         if not isinstance(channel, dict):
             continue

@@ -85,6 +85,21 @@ DEFAULTS = {
     "schedules_min_interval_s": 300,
     "schedules_missed_grace_s": 6 * 3600,
     "schedules_max_text_chars": 2000,
+    # Web tools (gateway side, through the SSRF guard). A page's text is nearly always in its first MB
+    # of HTML, and a fetch costs ~3x this at its peak (one runs at a time). 20,000 characters (~5k
+    # tokens) is a long article and leaves room in the context.
+    "web_fetch_enabled": True,
+    "web_timeout_s": 20.0,
+    "web_fetch_max_bytes": 1024 * 1024,
+    "web_fetch_max_chars": 20000,
+    "web_fetch_max_redirects": 5,
+    "web_search_max_results": 5,
+    # The automation API (OpenAI-compatible), off unless enabled; 127.0.0.1 only unless told.
+    "api_enabled": False,
+    "api_listen": "127.0.0.1",
+    "api_port": 18791,
+    "api_model": "picoclaw",
+    "api_rate_limit_per_minute": 30,
 }
 # (lowest, highest) accepted for the size limits above. The highs keep one turn well inside the
 # container's 128 MB and every tool call inside the sandbox protocol's 8 MiB frame.
@@ -96,6 +111,8 @@ BOUNDS = {
     "files_max_read_chars": (1000, 1000000),
     "files_max_write_bytes": (1024, 4 * 1024 * 1024),
     "files_max_edit_bytes": (1024, 4 * 1024 * 1024),
+    "web_fetch_max_bytes": (16 * 1024, 16 * 1024 * 1024),
+    "web_fetch_max_chars": (1000, 200000),
 }
 # A Unix socket path is at most 107 bytes (sun_path holds 108 with the final NUL).
 MAX_SOCKET_PATH_BYTES = 107
@@ -139,13 +156,20 @@ AGENT_KEYS = (
 EXEC_KEYS = ("enabled", "timeout_s", "max_output_chars")
 FILES_KEYS = ("max_read_chars", "max_write_bytes", "max_edit_bytes")
 SANDBOX_KEYS = ("socket",)
-TOOLS_KEYS = ("exec", "files", "sandbox")
+TOOLS_KEYS = ("exec", "files", "sandbox", "web")
+WEB_KEYS = ("fetch", "search", "allow")
+WEB_FETCH_KEYS = ("enabled", "timeout_s", "max_bytes", "max_chars", "max_redirects")
+WEB_SEARCH_KEYS = ("provider", "api_key", "api_base", "max_results", "timeout_s")
+SEARCH_PROVIDERS = ("brave", "tavily", "searxng")
+API_KEYS = ("enabled", "listen", "port", "token", "model", "rate_limit_per_minute", "mirror_to")
 # Upstream tools.read_file.max_read_file_size (bytes) maps to tools.files.max_read_chars;
 # tools.cron.enabled to schedules.enabled.
-UPSTREAM_TOOLS_USED = ("exec", "read_file", "cron")
+UPSTREAM_TOOLS_USED = ("exec", "read_file", "cron", "web")
+# Upstream tools.web.<provider> blocks this gateway can use (the others, e.g. duckduckgo, are ignored).
+UPSTREAM_SEARCH_PROVIDERS = ("brave", "tavily")
 STACK_TOP_KEYS = (
     "llm", "channel", "channels", "agent", "tools", "memory", "heartbeat", "budgets", "media",
-    "replies", "schedules",
+    "replies", "schedules", "api",
 )  # fmt: skip
 MEMORY_KEYS = ("enabled", "max_chars")
 HEARTBEAT_KEYS = ("enabled", "interval_minutes", "channel", "chat_id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .api_section import build_api
 from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
 from .fallbacks import build_replies, stack_fallbacks
@@ -227,6 +228,7 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
     if llm is not None:
         llm.update(stack_fallbacks(ck, data["llm"], llm))
     schedules = build_schedules(ck, data)
+    api = build_api(ck, data, channels)
     if ck.errors or llm is None:
         return None
     return {
@@ -238,4 +240,5 @@ def validate_stack(ck: Checker, data: dict) -> dict | None:
         "media": media,
         "replies": replies,
         "schedules": schedules,
+        "api": api,
     }

@@ -14,6 +14,7 @@ from .schema import (
     UPSTREAM_TOOLS_USED,
 )
 from .sections import limit
+from .web_section import build_web, upstream_web
 
 _SOCKET_EXAMPLE = "/run/picoclaw/tools.sock"
 
@@ -113,7 +114,8 @@ def build_tools(ck: Checker, data: dict, upstream: bool) -> dict:
     else:
         files = _files(ck, section)
         sandbox = _sandbox(ck, section)
-    return {"exec": exec_settings, "files": files, "sandbox": sandbox}
+    web = upstream_web(ck, section) if upstream else build_web(ck, section)
+    return {"exec": exec_settings, "files": files, "sandbox": sandbox, "web": web}
 
 
 def open_exec_warnings(ck: Checker, normalized: dict | None) -> None:

@@ -3,6 +3,7 @@ channel_list.<name> (version 3, secrets under "settings"); only telegram, discor
 
 from __future__ import annotations
 
+from .api_section import api_defaults
 from .assistant import build_assistant, group_settings
 from .checker import Checker, child, json_type, show
 from .fallbacks import upstream_fallbacks
@@ -162,4 +163,5 @@ def validate_upstream(ck: Checker, data: dict) -> dict | None:
         "media": media,
         "replies": replies,
         "schedules": schedules,
+        "api": api_defaults(),
     }

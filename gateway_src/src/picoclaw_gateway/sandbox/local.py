@@ -18,10 +18,14 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from picoclaw_gateway.agent.tools.base import ToolRegistry
 from picoclaw_gateway.config import GatewayConfig
 from picoclaw_gateway.sandbox.client import SandboxClient, sandboxed_registry
+
+if TYPE_CHECKING:
+    from picoclaw_gateway.web.tools import WebTools
 
 log = logging.getLogger("picoclaw")
 
@@ -113,11 +117,24 @@ def _alive(process: asyncio.subprocess.Process) -> bool:
 class Tools:
     registry: ToolRegistry
     local: LocalSandbox | None = field(default=None)
+    web: WebTools | None = field(default=None)
 
     async def close(self) -> None:
+        if self.web is not None:
+            await self.web.close()
         if self.local is not None:
             with contextlib.suppress(Exception):
                 await self.local.close()
+
+
+def _with_web_tools(tools: Tools, config: GatewayConfig) -> Tools:
+    """Adds web_search/web_fetch: gateway-side tools (they need the network the sandbox lacks)."""
+    from picoclaw_gateway.web.tools import enabled, open_web_tools
+
+    if enabled(config.web):
+        tools.web = open_web_tools(config.web)
+        tools.registry = ToolRegistry(tools.registry.tools() + tools.web.tools)
+    return tools
 
 
 async def open_tools(config: GatewayConfig) -> Tools:
@@ -128,7 +145,8 @@ async def open_tools(config: GatewayConfig) -> Tools:
     socket_path = os.environ.get(SOCKET_ENV, "") or config.sandbox_socket
     if socket_path:
         log.info("tools run in the sandbox at %s", socket_path)
-        return Tools(sandboxed_registry(specs, SandboxClient(socket_path), config.exec, config.files))
+        registry = sandboxed_registry(specs, SandboxClient(socket_path), config.exec, config.files)
+        return _with_web_tools(Tools(registry), config)
     local = LocalSandbox(config.workspace)
     try:
         await local.ensure_running()
@@ -142,4 +160,4 @@ async def open_tools(config: GatewayConfig) -> Tools:
         SOCKET_ENV,
     )
     client = SandboxClient(local.socket_path, before_call=local.ensure_running)
-    return Tools(sandboxed_registry(specs, client, config.exec, config.files), local)
+    return _with_web_tools(Tools(sandboxed_registry(specs, client, config.exec, config.files), local), config)

@@ -1,0 +1,1 @@
+../../../gateway_src/src/picoclaw_gateway/config_validator/api_section.py

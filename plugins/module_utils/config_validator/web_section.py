@@ -1,0 +1,1 @@
+../../../gateway_src/src/picoclaw_gateway/config_validator/web_section.py
