@@ -12,7 +12,8 @@ from typing import Self
 from aiohttp import web
 
 # Which fake an app is, for the standalone "listening NAME URL" line.
-FAKE_NAME = web.AppKey("fake_name", str)
+# aiohttp < 3.9 (Debian 12's python3-aiohttp, on the bookworm test host) has no AppKey: a str key works.
+FAKE_NAME = web.AppKey("fake_name", str) if hasattr(web, "AppKey") else "fake_name"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ class RunningServer:
         self.port = sock.getsockname()[1]
         # handler_cancellation: a client that hangs up (e.g. a killed gateway's long poll)
         # must not keep a handler alive; short shutdown so tests tear down fast.
-        self._runner = web.AppRunner(self.app, handler_cancellation=True, shutdown_timeout=0.5)
+        # (aiohttp >= 3.9; Debian 12's 3.8 on the bookworm test host cancels handlers anyway)
+        new_aiohttp = {"handler_cancellation": True, "shutdown_timeout": 0.5} if hasattr(web, "AppKey") else {}
+        self._runner = web.AppRunner(self.app, **new_aiohttp)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
         return self
