@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from picoclaw_gateway.channels.base import Channel
     from picoclaw_gateway.delivery import Journal
     from picoclaw_gateway.router import ChatRouter
+    from picoclaw_gateway.sandbox.local import Tools
 
 lean_imports.apply()
 
@@ -145,10 +146,14 @@ class Gateway:
                 channel.name = f"{channel.name}{index}"
             channels[channel.name] = channel
 
+        tools: Tools | None = None  # opened after the health server starts; a ping keeps its state
+
         def readiness() -> tuple[bool, str]:
             for name, channel in channels.items():
                 if not channel.ready:
                     return False, f"{name}: {channel.not_ready_reason}"
+            if tools is None or tools.problem:
+                return False, f"tools sandbox: {tools.problem if tools else 'not started yet'}"
             return True, ""
 
         # Heavy imports (SDKs) happen before the health server starts: /health must not go
@@ -208,6 +213,7 @@ class Gateway:
         )
         memory.settle_after_startup()
         housekeeping = asyncio.create_task(self._housekeeping(memory.Trimmer().maybe_trim))
+        sandbox_watch = asyncio.create_task(tools.watch(), name="sandbox-watch")
 
         await self._stop.wait()
         deadline = loop.time() + SHUTDOWN_GRACE_S
@@ -216,9 +222,9 @@ class Gateway:
         for channel in channels.values():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(channel.stop(), CHANNEL_STOP_S)
-        for task in (*channel_tasks, housekeeping):
+        for task in (*channel_tasks, housekeeping, sandbox_watch):
             task.cancel()
-        await asyncio.gather(*channel_tasks, housekeeping, return_exceptions=True)
+        await asyncio.gather(*channel_tasks, housekeeping, sandbox_watch, return_exceptions=True)
         await router.shutdown(max(0.0, deadline - loop.time() - CLOSE_RESERVE_S))
         for closer in (provider.close, *(c.close for c in channels.values()), health.close, tools.close):
             with contextlib.suppress(Exception):

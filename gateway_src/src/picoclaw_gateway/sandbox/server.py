@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from picoclaw_gateway.sandbox import procs
 from picoclaw_gateway.sandbox.protocol import (
     MAX_RESULT_CHARS,
+    PING,
     ProtocolError,
     check_version,
     encode,
@@ -124,6 +125,8 @@ class SandboxServer:
         args = request.get("args")
         if not isinstance(tool, str) or not isinstance(args, dict):
             return {"v": 1, "ok": False, "error": "bad request: 'tool' must be a string, 'args' an object"}
+        if tool == PING:  # the healthcheck's, the gateway's /ready and doctor's probe: nothing runs
+            return {"v": 1, "ok": True, "result": "pong"}
         timeout_s, max_chars = _limits(request)
         try:
             if tool == "exec":
@@ -203,7 +206,10 @@ async def serve(socket_path: Path, workspace: Path, kill_all_others: bool) -> No
     _remove_socket(socket_path)
 
 
-USAGE = "usage: picoclaw sandbox --socket PATH [--workspace DIR] [--kill-all-others] [--parent-pid PID]"
+USAGE = (
+    "usage: picoclaw sandbox --socket PATH [--workspace DIR] [--kill-all-others] [--parent-pid PID]\n"
+    "       picoclaw sandbox --ping PATH   (exit 0 when the sandbox on PATH answers: the healthcheck)"
+)
 
 
 def main(argv: list[str]) -> int:
@@ -212,6 +218,7 @@ def main(argv: list[str]) -> int:
         "--socket": "",
         "--workspace": os.environ.get("PICOCLAW_WORKSPACE", "/workspace"),
         "--parent-pid": "",
+        "--ping": "",
     }
     kill_all = False
     rest = list(argv)
@@ -228,6 +235,12 @@ def main(argv: list[str]) -> int:
         else:
             print(f"picoclaw sandbox: unexpected argument {arg!r}\n{USAGE}", file=sys.stderr)
             return 2
+    if options["--ping"]:
+        from picoclaw_gateway.sandbox.ping import ping
+
+        problem = ping(options["--ping"])
+        print(f"unhealthy: {problem}" if problem else "ok: the tools sandbox answered")
+        return 1 if problem else 0
     if not options["--socket"]:
         print(f"picoclaw sandbox: --socket is required\n{USAGE}", file=sys.stderr)
         return 2
@@ -257,6 +270,10 @@ def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool, parent_
         if os.getppid() != parent_pid:
             return 0
     hardening.set_child_subreaper()
+    if kill_all_others:
+        # Its own container: the workspace is shared with the gateway through its setgid group, so
+        # what the tools create stays usable by both (and by no one else).
+        os.umask(0o007)
     with contextlib.suppress(OSError):
         hardening.set_non_dumpable()  # a tool's process must not ptrace the sandbox to forge answers
     if kill_all_others and (found := procs.others()):
