@@ -211,7 +211,7 @@ def probes(target: tuple[str, int]) -> list[Probe]:
               "setsid sleep 3601 >/dev/null 2>&1 </dev/null & echo started", marker="sleep 3601"),
         Probe("double fork", "orphan a process into a new session",
               "python3 -c 'import os; os.fork() and os._exit(0); os.setsid(); os.fork() and os._exit(0);"
-              " os.execvp(\"sleep\", [\"sleep\", \"3602\"])'; echo started", marker="sleep 3602"),
+              " os.execvp(\"sleep\", [\"sleep\", \"3602\"])' >/dev/null 2>&1; echo started", marker="sleep 3602"),
         Probe("nohup", "survive the hang-up", "nohup sleep 3603 >/dev/null 2>&1 & echo started", marker="sleep 3603"),
         Probe("daemonizing python", "a proper daemon (double fork, setsid, closed fds)",
               "python3 -c 'import os, time; os.fork() and os._exit(0); os.setsid(); os.fork() and os._exit(0);"
