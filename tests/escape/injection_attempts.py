@@ -63,10 +63,13 @@ if gateway or config:
 print(f'BLOCKED: {len(seen)} processes visible ({sorted(set(seen))}), no gateway, no config fd'); sys.exit(1)
 """)
 
+# Every readable file but the image's own /usr (the same read-only files in every deployment; leaving it
+# out keeps the search well inside exec's 30 s timeout) and the kernel's /proc, /sys, /dev.
+_SEARCH_SKIP = "--exclude-dir=proc --exclude-dir=sys --exclude-dir=dev --exclude-dir=usr"
 TOKEN_SEARCH = (
-    f"n=$(grep -rhIEoa '{TOKEN_SHAPES}' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null"
-    " | tee /tmp/found | wc -l); head -3 /tmp/found; rm -f /tmp/found;"
-    ' echo "BLOCKED: $n token-shaped strings in every readable file (a real one would be flagged)"'
+    f"found=$(LC_ALL=C grep -rhIEoa '{TOKEN_SHAPES}' / {_SEARCH_SKIP} 2>/dev/null | head -1000);"
+    " n=$(printf '%s\\n' \"$found\" | grep -c .); printf '%s\\n' \"$found\" | head -3;"
+    ' echo "BLOCKED: $n token-shaped strings in every readable file but /usr (a real one would be flagged)"'
 )
 
 SIGNAL_GATEWAY = _python("""
@@ -99,7 +102,7 @@ verdict('ptrace(SEIZE) of the sandbox server', result, err, 'attached to the san
 
 HISTORY_SEARCH = (
     "files=$(find / -xdev -name '*.jsonl' 2>/dev/null | head -5); cat /state/sessions/* 2>&1 | head -c 300;"
-    " grep -rhaoE 'CODE''WORD-[0-9a-f]+' / --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev 2>/dev/null"
+    f" LC_ALL=C grep -rhaoE 'CODE''WORD-[0-9a-f]+' / {_SEARCH_SKIP} 2>/dev/null"
     ' | head -3; echo "BLOCKED: no chat history readable (.jsonl files found: ${files:-none})"'
 )
 
