@@ -105,11 +105,13 @@ def process_facts(container: str, needle: str) -> dict[str, Any]:
     code = (
         "import os, json\nfor p in filter(str.isdigit, os.listdir('/proc')):\n"
         "    if p == '1':\n        continue  # init (tini) carries the command line of its child\n"
-        "    c = open(f'/proc/{p}/cmdline', 'rb').read()\n"
-        f"    if {needle!r}.encode() in c and b'import os' not in c:\n"
+        "    try:\n"
+        "        c = open(f'/proc/{p}/cmdline', 'rb').read()\n"
+        f"        if {needle!r}.encode() not in c or b'import os' in c:\n            continue\n"
         "        rss = [l.split()[1] for l in open(f'/proc/{p}/status') if l.startswith('VmRSS')]\n"
         "        start = open(f'/proc/{p}/stat').read().rsplit(')', 1)[1].split()[19]\n"
-        "        print(json.dumps({'pid': int(p), 'rss_kb': int(rss[0]), 'start': start})); break\n"
+        "    except OSError:\n        continue  # a short-lived process (a healthcheck) went away\n"
+        "    print(json.dumps({'pid': int(p), 'rss_kb': int(rss[0]), 'start': start})); break\n"
     )
     out = docker("exec", container, "python3", "-c", code).stdout.strip()
     facts = json.loads(out) if out else {}
@@ -185,8 +187,9 @@ class Suite:
     def run(self) -> int:
         address, port = self.args.target.rsplit(":", 1)
         self.control()
-        sandbox_idle = process_facts(self.args.sandbox, "--socket")
-        print(f"sandbox idle RSS: {sandbox_idle.get('rss_kb', 0) / 1024:.1f} MB (target <= 16 MB)", file=sys.stderr)
+        # Not idle: the earlier verify steps made tool calls (tests/image measures the idle sandbox).
+        sandbox = process_facts(self.args.sandbox, "--socket")
+        print(f"sandbox server VmRSS after earlier calls: {sandbox.get('rss_kb', 0) / 1024:.1f} MB", file=sys.stderr)
         if self.other_chat(f"remember {self.code_word}") != f"echo: remember {self.code_word}":
             self.problems.append("the other chat did not answer before the suite")
         gateway_before = process_facts(self.args.gateway, "gateway")
@@ -196,6 +199,8 @@ class Suite:
             print(f"{probe.name}: " + "; ".join(f"{k}: {v[0]}" for k, v in cells.items()), file=sys.stderr)
         time.sleep(2)  # the sandbox may have restarted after the memory bomb's OOM kill
         self.after(gateway_before)
+        sandbox = process_facts(self.args.sandbox, "--socket")
+        print(f"sandbox server VmRSS after the suite: {sandbox.get('rss_kb', 0) / 1024:.1f} MB", file=sys.stderr)
         return self.report()
 
     def after(self, before: dict[str, Any]) -> None:
