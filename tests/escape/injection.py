@@ -115,9 +115,10 @@ def process_facts(container: str, needle: str) -> dict[str, Any]:
     )
     out = docker("exec", container, "python3", "-c", code).stdout.strip()
     facts = json.loads(out) if out else {}
-    state = docker("inspect", "--format", "{{json .State}} {{.RestartCount}}", container).stdout.split(" ", 1)
-    facts["started_at"] = json.loads(state[0]).get("StartedAt", "") if state[0] else ""
-    facts["restarts"] = state[1].strip() if len(state) > 1 else ""
+    # The State JSON holds spaces (healthcheck output): the restart count is the last field.
+    state = docker("inspect", "--format", "{{json .State}} {{.RestartCount}}", container).stdout.strip().rsplit(" ", 1)
+    facts["started_at"] = json.loads(state[0]).get("StartedAt", "") if len(state) == 2 else ""
+    facts["restarts"] = state[1] if len(state) == 2 else ""
     return facts
 
 
