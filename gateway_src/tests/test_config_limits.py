@@ -161,7 +161,7 @@ def test_bad_socket_is_one_error(value: object, message: str, fix: str) -> None:
 
 def upstream_with_read_file(read_file: object) -> dict:
     config = copy.deepcopy(UPSTREAM)
-    config["tools"] = {"read_file": read_file, "cron": {"enabled": True}}
+    config["tools"] = {"read_file": read_file, "mcp": {"enabled": True}}
     return config
 
 
@@ -170,7 +170,7 @@ def test_upstream_max_read_file_size_maps_to_max_read_chars() -> None:
     assert result.errors == [] and result.normalized is not None
     assert result.normalized["tools"]["files"]["max_read_chars"] == 65536
     # read_file is used, so only the other upstream tool is named as ignored
-    assert [p.path for p in result.warnings if p.path.startswith("$.tools")] == ["$.tools.cron"]
+    assert [p.path for p in result.warnings if p.path.startswith("$.tools")] == ["$.tools.mcp"]
 
 
 def test_upstream_max_read_file_size_zero_means_the_default() -> None:

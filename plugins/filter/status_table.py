@@ -15,7 +15,8 @@ description:
   - Takes the C(picoclaw_status) facts the gateway role's C(status) entry point sets on each host (the
     container's C(State), image, labels, memory limit, one C(docker stats) sample and the last error line,
     secrets already masked) and returns the lines of a table with the columns host, state, health, uptime,
-    RSS / limit, CPU, image, config (sha256 of config.json, 12 characters) and last error.
+    RSS / limit, CPU, image, config (sha256 of config.json, 12 characters), sandbox (the tools sandbox
+    container's state, health and RSS from its own C(sandbox) entry) and last error.
 options:
   _input:
     description: The C(picoclaw_status) dicts, one per host.
@@ -46,7 +47,7 @@ from datetime import datetime, timezone
 
 from ansible.errors import AnsibleFilterError
 
-COLUMNS = ("host", "state", "health", "uptime", "rss / limit", "cpu", "image", "config", "last error")
+COLUMNS = ("host", "state", "health", "uptime", "rss / limit", "cpu", "image", "config", "sandbox", "last error")
 # Docker's unset StartedAt.
 _NEVER = "0001-01-01"
 
@@ -90,6 +91,19 @@ def _rss(stats: dict, limit: object) -> str:
     return f"{usage or '-'} / {limit_mib}"
 
 
+def _sandbox(sandbox: object) -> str:
+    """The tools sandbox container in one cell: state, health (no reason) and RSS, e.g. running healthy 9.8MiB."""
+    if not isinstance(sandbox, dict) or not sandbox.get("exists"):
+        return "missing"
+    state = sandbox.get("state") or {}
+    status = str(state.get("Status", "-"))
+    health = str((state.get("Health") or {}).get("Status") or "none")
+    if status != "running":
+        return f"{status} {health}"
+    usage = str((sandbox.get("stats") or {}).get("MemUsage", "")).split("/", maxsplit=1)[0].strip()
+    return f"{status} {health} {usage or '-'}"
+
+
 def _row(status: dict, now: datetime) -> list:
     if not isinstance(status, dict) or "host" not in status:
         raise AnsibleFilterError(f"status_table: expected picoclaw_status dicts, got {status!r:.80}")
@@ -108,6 +122,7 @@ def _row(status: dict, now: datetime) -> list:
         str(stats.get("CPUPerc", "-")) if running else "-",
         str(status.get("image") or "-"),
         str(labels.get("org.picoclaw.config-sha256", ""))[:12] or "-",
+        _sandbox(status.get("sandbox")) if status.get("exists") else "-",
         str(status.get("last_error") or "-"),
     ]
 

@@ -3,6 +3,7 @@
 
 Usage: python3 scripts/seccomp/build_profile.py [--traced scripts/seccomp/traced/*.txt]
                                                 [--out roles/gateway/files/seccomp/picoclaw.json]
+                                                [--comment TEXT]
        [--default-action SCMP_ACT_LOG]  (audit variant: unlisted syscalls are logged, not denied)
 """
 
@@ -39,7 +40,12 @@ def aarch64_only(traced_aarch64: set[str], names: list[str]) -> list[str]:
     return sorted(traced_aarch64 - set(names) - DENY - SPECIAL)
 
 
-def profile(names: list[str], default_action: str, arm64_names: list[str] | None = None) -> dict[str, Any]:
+GATEWAY_COMMENT = "PicoClaw gateway allowlist; regenerate with scripts/seccomp/generate.sh"
+
+
+def profile(
+    names: list[str], default_action: str, arm64_names: list[str] | None = None, comment: str = GATEWAY_COMMENT
+) -> dict[str, Any]:
     rules: list[dict[str, Any]] = [
         {"names": names, "action": "SCMP_ACT_ALLOW"},
     ]
@@ -62,7 +68,7 @@ def profile(names: list[str], default_action: str, arm64_names: list[str] | None
         for family, number in SOCKET_FAMILIES.items()
     ]  # fmt: skip
     return {
-        "comment": "PicoClaw gateway allowlist; regenerate with scripts/seccomp/generate.sh",
+        "comment": comment,
         "defaultAction": default_action,
         "defaultErrnoRet": EPERM,
         "archMap": [
@@ -82,6 +88,7 @@ def main() -> None:
     parser.add_argument(
         "--default-action", default="SCMP_ACT_ERRNO", choices=["SCMP_ACT_ERRNO", "SCMP_ACT_LOG"]
     )
+    parser.add_argument("--comment", default=GATEWAY_COMMENT, help="the profile's comment (which container)")
     args = parser.parse_args()
     if not args.traced:
         sys.exit("no traced lists: run scripts/seccomp/trace_gateway.py first (see generate.sh)")
@@ -98,7 +105,7 @@ def main() -> None:
             f"note: the aarch64 trace saw denied syscalls {sorted(leaked)}; they stay denied", file=sys.stderr
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(profile(names, args.default_action, arm64_names), indent=2) + "\n")
+    args.out.write_text(json.dumps(profile(names, args.default_action, arm64_names, args.comment), indent=2) + "\n")
     print(f"{len(names)} plain-allowed names (+ clone, socket filtered), {len(arm64_names)} more on arm64"
           f" -> {args.out}", file=sys.stderr)  # fmt: skip
 

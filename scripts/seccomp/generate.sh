@@ -15,13 +15,14 @@ python=${PYTHON:-$VENV_BIN/python}
 arch=$(uname -m)
 image=picoclaw-seccomp-trace:$(date +%s)
 out=${PROFILE_OUT:-$repo/roles/gateway/files/seccomp/picoclaw.json}
+sandbox_out=${SANDBOX_PROFILE_OUT:-$repo/roles/gateway/files/seccomp/picoclaw-sandbox.json}
 work=$(mktemp -d)
 trap 'rm -rf "$work"; docker rmi --force "$image" >/dev/null 2>&1 || true' EXIT
 
 bash "$repo/scripts/images/build-test-images.sh" --only python
 ctx=$work/context
 mkdir -p "$ctx"
-for f in Dockerfile .dockerignore pyproject.toml README.md LICENSE; do
+for f in Dockerfile .dockerignore pyproject.toml requirements.lock README.md LICENSE; do
     [ -e "$repo/gateway_src/$f" ] && cp "$repo/gateway_src/$f" "$ctx/"
 done
 cp -r "$repo/gateway_src/src" "$ctx/src"
@@ -31,6 +32,7 @@ pyver=$(docker run --rm --network none --entrypoint python3 picoclaw-test/python
 PYTHON=$python bash "$repo/gateway_src/tools/build-wheelhouse.sh" "$ctx/wheelhouse" "$pyver" "$arch"
 docker build --quiet --network none --build-arg BASE_IMAGE=picoclaw-test/python:3.13-trixie -t "$image" "$ctx"
 
+if [ "${ONLY:-}" != sandbox ]; then
 "$python" "$repo/scripts/seccomp/trace_gateway.py" --image "$image" --out "$repo/scripts/seccomp/traced/$arch.txt"
 # aarch64 without an arm machine: TRACE_AARCH64=1 retraces it under qemu-user (trace_aarch64_qemu.py,
 # needs qemu-user-static and debootstrap); its names are allowed on arm64 only.
@@ -42,3 +44,16 @@ fi
 "$python" "$repo/scripts/seccomp/trace_gateway.py" --image "$image" \
     --seccomp "$out" --out "$work/under-profile.txt"
 "$python" "$repo/scripts/seccomp/count.py" "$out"
+fi
+
+# The tools sandbox container (ONLY=sandbox: this part alone): its own trace through the tools' workloads.
+# The gateway's aarch64 trace (its tools ran in-process then) feeds the arm64-only rule.
+if [ "${ONLY:-}" != gateway ]; then
+"$python" "$repo/scripts/seccomp/trace_sandbox.py" --image "$image" --out "$repo/scripts/seccomp/traced/sandbox/$arch.txt"
+"$python" "$repo/scripts/seccomp/build_profile.py" --out "$sandbox_out" \
+    --traced "$repo/scripts/seccomp/traced/sandbox/$arch.txt" "$repo/scripts/seccomp/traced/aarch64.txt" \
+    --comment "PicoClaw tools sandbox allowlist; regenerate with ONLY=sandbox scripts/seccomp/generate.sh"
+"$python" "$repo/scripts/seccomp/trace_sandbox.py" --image "$image" \
+    --seccomp "$sandbox_out" --out "$work/sandbox-under-profile.txt"
+"$python" "$repo/scripts/seccomp/count.py" "$sandbox_out"
+fi

@@ -47,7 +47,9 @@ def gateway_pid():
                 continue
             if any(part.endswith(b"picoclaw") for part in cmd) and b"gateway" in cmd:
                 return int(pid)
-    sys.exit("no gateway process found")
+    # In the tools sandbox container the gateway lives in another pid namespace: nothing to aim at.
+    print(f"BLOCKED: no gateway process visible ({{len(os.listdir('/proc'))}} /proc entries; another pid namespace)")
+    sys.exit(1)
 """
 
 

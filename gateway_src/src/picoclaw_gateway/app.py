@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from picoclaw_gateway.channels.base import Channel
     from picoclaw_gateway.delivery import Journal
     from picoclaw_gateway.router import ChatRouter
+    from picoclaw_gateway.sandbox.local import Tools
 
 lean_imports.apply()
 
@@ -149,10 +150,14 @@ class Gateway:
                 channel.name = f"{channel.name}{index}"
             channels[channel.name] = channel
 
+        tools: Tools | None = None  # opened after the health server starts; a ping keeps its state
+
         def readiness() -> tuple[bool, str]:
             for name, channel in channels.items():
                 if not channel.ready:
                     return False, f"{name}: {channel.not_ready_reason}"
+            if tools is None or tools.problem:
+                return False, f"tools sandbox: {tools.problem if tools else 'not started yet'}"
             return True, ""
 
         # Heavy imports (SDKs) happen before the health server starts: /health must not go
@@ -239,6 +244,7 @@ class Gateway:
             from picoclaw_gateway.heartbeat import start_heartbeat
 
             background.append(start_heartbeat(cfg, agent, list(channels.values())))
+        background.append(asyncio.create_task(tools.watch(), name="sandbox-watch"))
 
         await self._stop.wait()
         deadline = loop.time() + SHUTDOWN_GRACE_S

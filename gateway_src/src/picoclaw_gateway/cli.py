@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+# Nothing heavy at module level: `picoclaw sandbox` must decide before asyncio (and ssl) are imported.
 
 DEFAULT_CONFIG = "/config/config.json"
 DEFAULT_WORKSPACE = "/workspace"
@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="Unix socket of the tools sandbox container; overrides the config's tools.sandbox.socket "
             "(default: that, else a local, unisolated subprocess)",
         )
+
+    from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
 
     def health_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(

@@ -115,7 +115,8 @@ async def test_two_conversation_ids_are_kept_apart_and_mirrored(
     sent = [m["content"] for m in openai_fake.script.requests[3].body["messages"] if m["role"] == "user"]
     assert sent == ["date"]
     mirrored = await telegram.wait_for_sent(4, chat_id=ALLOWED_USER)
-    assert "[API, conversation orders]\n> apple\n\necho: apple" in [m.text for m in mirrored]
+    # The mirror is formatted like every reply (markdown: the quoted request is a block of its own).
+    assert "[API, conversation orders]\n\n> apple\n\necho: apple" in [m.text for m in mirrored]
 
 
 async def test_malformed_requests_get_openai_shaped_errors(start_gateway: StartGateway) -> None:

@@ -59,7 +59,9 @@ class RunningServer:
         # handler_cancellation: a client that hangs up (e.g. a killed gateway's long poll)
         # must not keep a handler alive; short shutdown so tests tear down fast.
         # (aiohttp >= 3.9; Debian 12's 3.8 on the bookworm test host cancels handlers anyway)
-        new_aiohttp = {"handler_cancellation": True, "shutdown_timeout": 0.5} if hasattr(web, "AppKey") else {}
+        new_aiohttp = (
+            {"handler_cancellation": True, "shutdown_timeout": 0.5} if hasattr(web, "AppKey") else {}
+        )
         self._runner = web.AppRunner(self.app, **new_aiohttp)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from picoclaw_gateway.config import ExecConfig, FilesConfig
 from picoclaw_gateway.config_validator import BOUNDS, DEFAULTS
 from picoclaw_gateway.sandbox.client import SandboxClient
 from picoclaw_gateway.sandbox.protocol import MAX_FRAME_BYTES, encode, read_frame
-from tests.sandbox.conftest import Call
+from tests.sandbox.conftest import Call, sandbox_env
 
 
 async def raw_exchange(socket: Path, payload: bytes) -> dict[str, object]:
@@ -173,3 +174,47 @@ async def test_file_caps_travel_with_each_call_and_are_clamped(
         answer = await raw_exchange(tmp_path / "tools.sock", encode(request))
         text = str(answer["result"])
         assert len(text.split("\n[truncated")[0]) == min(expected, 5000), asked
+
+
+async def test_ping_answers_without_running_anything(sandbox: tuple[object, Call], tmp_path: Path) -> None:
+    """The healthcheck (`picoclaw sandbox --ping`), doctor and /ready all ask the same question."""
+    from picoclaw_gateway.sandbox.ping import ping
+
+    socket = tmp_path / "tools.sock"
+    assert await SandboxClient(str(socket)).ping() is None
+    assert await asyncio.to_thread(ping, str(socket)) is None
+    healthcheck = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "picoclaw_gateway", "sandbox", "--ping", str(socket),
+        stdout=asyncio.subprocess.PIPE, env=sandbox_env(),
+    )  # fmt: skip
+    out, _ = await healthcheck.communicate()
+    assert (healthcheck.returncode, out.decode().strip()) == (0, "ok: the tools sandbox answered")
+    missing = tmp_path / "missing.sock"
+    dead = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "picoclaw_gateway", "sandbox", "--ping", str(missing),
+        stdout=asyncio.subprocess.PIPE, env=sandbox_env(),
+    )  # fmt: skip
+    out, _ = await dead.communicate()
+    assert dead.returncode == 1
+    assert out.decode().strip() == f"unhealthy: cannot reach {missing}: No such file or directory"
+    assert "not reachable" in str(await SandboxClient(str(missing)).ping())
+
+
+async def test_ping_refuses_a_hostile_answer(tmp_path: Path) -> None:
+    """A 'sandbox' that answers something other than pong is not healthy."""
+    from picoclaw_gateway.sandbox.ping import ping
+
+    socket = tmp_path / "liar.sock"
+
+    async def liar(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_frame(reader)
+        writer.write(encode({"v": 1, "ok": True, "result": "sure"}))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_unix_server(liar, path=str(socket))
+    async with server:
+        assert await asyncio.to_thread(ping, str(socket)) == "unexpected answer to ping: " + str(
+            {"v": 1, "ok": True, "result": "sure"}
+        )
+        assert await SandboxClient(str(socket)).ping() == "unexpected answer to ping: 'sure'"

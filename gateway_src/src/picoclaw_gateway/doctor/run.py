@@ -76,6 +76,25 @@ async def _remote_checks(
     return checks
 
 
+def _sandbox_check(config: GatewayConfig) -> list[Check]:
+    """Ping the tools sandbox container when one is set (in the image: PICOCLAW_SANDBOX_SOCKET).
+
+    Without one the gateway runs its tools in a local subprocess and says so when it starts."""
+    import os
+
+    from picoclaw_gateway.sandbox.local import SOCKET_ENV
+    from picoclaw_gateway.sandbox.ping import ping
+
+    socket_path = os.environ.get(SOCKET_ENV, "") or config.sandbox_socket
+    if not socket_path:
+        return []
+    problem = ping(socket_path)
+    if problem:
+        fix = "start the sandbox container (docker compose ps) and check that both share the socket's volume"
+        return [Check("tools.sandbox", FAIL, problem, fix)]
+    return [Check("tools.sandbox", OK, f"the tools sandbox answers on {socket_path}")]
+
+
 def run(path: str, *, as_json: bool = False, deadline_s: float = DEFAULT_DEADLINE_S) -> int:
     """Check the config at `path` and what it points to; print the report; return the exit code:
     0 every check passed (warnings allowed), 1 a check failed, 2 the config is invalid."""
@@ -92,6 +111,7 @@ def run(path: str, *, as_json: bool = False, deadline_s: float = DEFAULT_DEADLIN
         logging.getLogger("httpx").setLevel(logging.WARNING)
         shown = redact(result.normalized)  # URLs with user:password@ are shown without them
         checks += asyncio.run(_remote_checks(config, shown, result.dialect, deadline_s))
+        checks += _sandbox_check(config)
         code = exit_code(checks)
         emit(checks, code, as_json=as_json, masker=masker)
         return code

@@ -16,6 +16,7 @@ from picoclaw_gateway.agent.tools.base import Tool, ToolRegistry
 from picoclaw_gateway.config import ExecConfig, FilesConfig
 from picoclaw_gateway.sandbox.protocol import (
     MAX_RESULT_CHARS,
+    PING,
     VERSION,
     ProtocolError,
     check_version,
@@ -43,7 +44,7 @@ class SandboxClient:
         files: FilesConfig | None = None,
     ) -> str:
         files = files or FilesConfig()
-        request = {
+        request: dict[str, Any] = {
             "v": VERSION,
             "tool": tool,
             "args": args,
@@ -59,6 +60,18 @@ class SandboxClient:
             frame = encode(request)
         except (ProtocolError, TypeError, ValueError) as exc:
             return f"error: the {tool} call is too large or not serializable ({exc})"
+        return await self._exchange(tool, frame, timeout_s)
+
+    async def ping(self, timeout_s: float = 5.0) -> str | None:
+        """None when the sandbox answers a ping (the gateway's /ready), else why not."""
+        answer = await self._exchange(PING, encode({"v": VERSION, "tool": PING, "args": {}}), timeout_s)
+        if answer == "pong":
+            return None
+        if answer.startswith("error: "):
+            return answer.removeprefix("error: ")
+        return f"unexpected answer to ping: {answer[:200]!r}"
+
+    async def _exchange(self, tool: str, frame: bytes, timeout_s: float) -> str:
         writer = None
         try:
             async with asyncio.timeout(timeout_s):

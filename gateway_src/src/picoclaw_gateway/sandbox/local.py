@@ -31,6 +31,7 @@ log = logging.getLogger("picoclaw")
 
 SOCKET_ENV = "PICOCLAW_SANDBOX_SOCKET"
 START_TIMEOUT_S = 15.0
+PING_INTERVAL_S = 5.0  # the container healthcheck runs every 30 s: /ready is never far behind
 _PASS_ENV = ("PATH", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "MALLOC_ARENA_MAX", "PICOCLAW_LOG_LEVEL")
 
 
@@ -116,8 +117,22 @@ def _alive(process: asyncio.subprocess.Process) -> bool:
 @dataclass(slots=True)
 class Tools:
     registry: ToolRegistry
+    client: SandboxClient
     local: LocalSandbox | None = field(default=None)
     web: WebTools | None = field(default=None)
+    # Why the sandbox is not answering ("" when it is): the gateway's /ready reports it.
+    problem: str = field(default="not asked yet")
+
+    async def watch(self, interval_s: float = PING_INTERVAL_S) -> None:
+        """Ping the sandbox every interval_s (the local one is restarted by the ping if it died)."""
+        while True:
+            problem = await self.client.ping() or ""
+            if problem and problem != self.problem:
+                log.warning("tools sandbox not answering: %s", problem)
+            elif not problem and self.problem not in ("", "not asked yet"):
+                log.info("tools sandbox answers again")
+            self.problem = problem
+            await asyncio.sleep(interval_s)
 
     async def close(self) -> None:
         if self.web is not None:
@@ -145,8 +160,10 @@ async def open_tools(config: GatewayConfig) -> Tools:
     socket_path = os.environ.get(SOCKET_ENV, "") or config.sandbox_socket
     if socket_path:
         log.info("tools run in the sandbox at %s", socket_path)
-        registry = sandboxed_registry(specs, SandboxClient(socket_path), config.exec, config.files)
-        return _with_web_tools(Tools(registry), config)
+        client = SandboxClient(socket_path)
+        return _with_web_tools(
+            Tools(sandboxed_registry(specs, client, config.exec, config.files), client), config
+        )
     local = LocalSandbox(config.workspace)
     try:
         await local.ensure_running()
@@ -160,4 +177,5 @@ async def open_tools(config: GatewayConfig) -> Tools:
         SOCKET_ENV,
     )
     client = SandboxClient(local.socket_path, before_call=local.ensure_running)
-    return _with_web_tools(Tools(sandboxed_registry(specs, client, config.exec, config.files), local), config)
+    tools = Tools(sandboxed_registry(specs, client, config.exec, config.files), client, local)
+    return _with_web_tools(tools, config)

@@ -4,7 +4,7 @@ A frame is a 4-byte big-endian length and that many bytes of UTF-8 JSON (an obje
 refuse a frame over MAX_FRAME_BYTES before reading it. Every message carries `v`; a peer speaking
 another version gets a clear error, never a guess.
 
-request: {"v": 1, "tool": str, "args": object,
+request: {"v": 1, "tool": str, "args": object,          # tool "ping": answered "pong", nothing runs
           "limits": {"timeout_s": number, "max_output_chars": int,            # exec
                      "max_read_chars": int, "max_write_bytes": int, "max_edit_bytes": int}}  # files
          (a missing or out-of-range limit gets the default / is clamped to the validator's bounds)
@@ -18,6 +18,7 @@ import json
 from typing import Any
 
 VERSION = 1
+PING = "ping"  # the health probe: the sandbox answers {"ok": true, "result": "pong"} without running a tool
 # write_file content (tools.files.max_write_bytes, at most 4 MiB) and exec output (1M chars) fit
 MAX_FRAME_BYTES = 8 * 1024 * 1024
 MAX_RESULT_CHARS = 1_000_000

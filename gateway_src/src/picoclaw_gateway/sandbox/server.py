@@ -16,12 +16,12 @@ import os
 import signal
 import stat
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from picoclaw_gateway.sandbox import procs
 from picoclaw_gateway.sandbox.protocol import (
     MAX_RESULT_CHARS,
+    PING,
     ProtocolError,
     check_version,
     encode,
@@ -29,6 +29,8 @@ from picoclaw_gateway.sandbox.protocol import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from picoclaw_gateway.config import FilesConfig
 
 log = logging.getLogger("picoclaw.sandbox")
@@ -72,17 +74,31 @@ def _file_limits(request: dict[str, Any]) -> FilesConfig:
     return FilesConfig(**values)
 
 
-class SandboxServer:
-    def __init__(self, workspace: Path, kill_all_others: bool) -> None:
-        from picoclaw_gateway.agent.tools.files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
+FILE_TOOLS = ("read_file", "write_file", "edit_file", "list_dir")
 
-        self.workspace = workspace
+
+def _file_tool_class(name: str) -> Any:
+    """Imported at the first file call, not at start: the idle sandbox stays small (16 MB budget)."""
+    from picoclaw_gateway.agent.tools.files import EditFileTool, ListDirTool, ReadFileTool, WriteFileTool
+
+    return {tool.name: tool for tool in (ReadFileTool, WriteFileTool, EditFileTool, ListDirTool)}[name]
+
+
+class SandboxServer:
+    def __init__(self, workspace: str, kill_all_others: bool) -> None:
+        # A str until the first call: pathlib (with urllib.parse and ipaddress) costs ~1 MB idle.
+        self._workspace_str = workspace
+        self._workspace: Path | None = None
         self.kill_all_others = kill_all_others
-        # Built per call: each call carries the caps (tools.files.*) the gateway's config sets.
-        self._file_tools = {
-            tool.name: tool for tool in (ReadFileTool, WriteFileTool, EditFileTool, ListDirTool)
-        }
         self._exec_lock = asyncio.Lock()
+
+    @property
+    def workspace(self) -> Path:
+        if self._workspace is None:
+            from pathlib import Path
+
+            self._workspace = Path(self._workspace_str)
+        return self._workspace
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -124,13 +140,16 @@ class SandboxServer:
         args = request.get("args")
         if not isinstance(tool, str) or not isinstance(args, dict):
             return {"v": 1, "ok": False, "error": "bad request: 'tool' must be a string, 'args' an object"}
+        if tool == PING:  # the healthcheck's, the gateway's /ready and doctor's probe: nothing runs
+            return {"v": 1, "ok": True, "result": "pong"}
         timeout_s, max_chars = _limits(request)
         try:
             if tool == "exec":
                 result = await self._exec(args, timeout_s, max_chars)
-            elif tool in self._file_tools:
+            elif tool in FILE_TOOLS:
                 async with asyncio.timeout(FILE_TOOL_TIMEOUT_S):
-                    file_tool = self._file_tools[tool](self.workspace, _file_limits(request))
+                    # Built per call: each call carries the caps (tools.files.*) the gateway's config sets.
+                    file_tool = _file_tool_class(tool)(self.workspace, _file_limits(request))
                     result = await self._run(file_tool, args)
             else:
                 return {"v": 1, "ok": False, "error": f"unknown tool {tool!r}"}
@@ -168,23 +187,23 @@ class SandboxServer:
             return f"error: tool {tool.name} failed: {type(exc).__name__}"
 
 
-def _remove_socket(path: Path) -> None:
+def _remove_socket(path: str) -> None:
     """Remove a (stale) socket; refuse to delete anything else."""
     try:
-        st = path.lstat()
+        st = os.lstat(path)
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(st.st_mode):
         raise SystemExit(f"picoclaw sandbox: {path} exists and is not a socket — fix: use another --socket")
-    path.unlink()
+    os.unlink(path)
 
 
-async def serve(socket_path: Path, workspace: Path, kill_all_others: bool) -> None:
+async def serve(socket_path: str, workspace: str, kill_all_others: bool) -> None:
     server_state = SandboxServer(workspace, kill_all_others)
     _remove_socket(socket_path)
     old_umask = os.umask(0o117)  # socket mode 0660: the gateway shares the group
     try:
-        server = await asyncio.start_unix_server(server_state.handle, path=str(socket_path))
+        server = await asyncio.start_unix_server(server_state.handle, path=socket_path)
     finally:
         os.umask(old_umask)
     stop = asyncio.Event()
@@ -203,7 +222,10 @@ async def serve(socket_path: Path, workspace: Path, kill_all_others: bool) -> No
     _remove_socket(socket_path)
 
 
-USAGE = "usage: picoclaw sandbox --socket PATH [--workspace DIR] [--kill-all-others] [--parent-pid PID]"
+USAGE = (
+    "usage: picoclaw sandbox --socket PATH [--workspace DIR] [--kill-all-others] [--parent-pid PID]\n"
+    "       picoclaw sandbox --ping PATH   (exit 0 when the sandbox on PATH answers: the healthcheck)"
+)
 
 
 def main(argv: list[str]) -> int:
@@ -212,6 +234,7 @@ def main(argv: list[str]) -> int:
         "--socket": "",
         "--workspace": os.environ.get("PICOCLAW_WORKSPACE", "/workspace"),
         "--parent-pid": "",
+        "--ping": "",
     }
     kill_all = False
     rest = list(argv)
@@ -228,6 +251,12 @@ def main(argv: list[str]) -> int:
         else:
             print(f"picoclaw sandbox: unexpected argument {arg!r}\n{USAGE}", file=sys.stderr)
             return 2
+    if options["--ping"]:
+        from picoclaw_gateway.sandbox.ping import ping
+
+        problem = ping(options["--ping"])
+        print(f"unhealthy: {problem}" if problem else "ok: the tools sandbox answered")
+        return 1 if problem else 0
     if not options["--socket"]:
         print(f"picoclaw sandbox: --socket is required\n{USAGE}", file=sys.stderr)
         return 2
@@ -246,8 +275,7 @@ def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool, parent_
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    root = Path(workspace)
-    if not root.is_dir():
+    if not os.path.isdir(workspace):
         print(f"picoclaw sandbox: workspace {workspace} is not a folder — fix: mount one", file=sys.stderr)
         return 2
     if parent_pid:
@@ -257,6 +285,10 @@ def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool, parent_
         if os.getppid() != parent_pid:
             return 0
     hardening.set_child_subreaper()
+    if kill_all_others:
+        # Its own container: the workspace is shared with the gateway through its setgid group, so
+        # what the tools create stays usable by both (and by no one else).
+        os.umask(0o007)
     with contextlib.suppress(OSError):
         hardening.set_non_dumpable()  # a tool's process must not ptrace the sandbox to forge answers
     if kill_all_others and (found := procs.others()):
@@ -268,5 +300,5 @@ def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool, parent_
         )
         return 2
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(Path(socket_path), root, kill_all_others))
+        asyncio.run(serve(socket_path, workspace, kill_all_others))
     return 0

@@ -25,6 +25,11 @@ def running(host: str = "vps1") -> dict:
         "memory_limit": 134217728,
         "stats": {"MemUsage": "61.2MiB / 128MiB", "CPUPerc": "0.31%"},
         "last_error": "2026-12-02 11:00:00 ERROR telegram: poll failed (token ***)",
+        "sandbox": {
+            "exists": True,
+            "state": {"Status": "running", "Health": {"Status": "healthy", "Log": [{"Output": "ok"}]}},
+            "stats": {"MemUsage": "9.8MiB / 128MiB"},
+        },
     }
 
 
@@ -34,7 +39,9 @@ def cells(line: str) -> list[str]:
 
 def test_running_host_row() -> None:
     header, row = status_table([running()], now=NOW)
-    assert cells(header) == ["host", "state", "health", "uptime", "rss / limit", "cpu", "image", "config", "last error"]
+    assert cells(header) == [
+        "host", "state", "health", "uptime", "rss / limit", "cpu", "image", "config", "sandbox", "last error"
+    ]
     assert cells(row) == [
         "vps1",
         "running",
@@ -44,6 +51,7 @@ def test_running_host_row() -> None:
         "0.31%",
         "picoclaw-gateway:3f0c1a2b3c4d5e6f",
         "5d2e00000000",
+        "running healthy 9.8MiB",
         "2026-12-02 11:00:00 ERROR telegram: poll failed (token ***)",
     ]
 
@@ -53,12 +61,19 @@ def test_stopped_and_missing_hosts_have_no_figures() -> None:
     missing = {"host": "vps3", "exists": False, "state": {}, "stats": {}, "labels": {}, "last_error": ""}
     row2, row3 = status_table([stopped, missing], now=NOW)[1:]
     assert cells(row2)[1:6] == ["exited", "none", "-", "-", "-"]
-    assert cells(row3) == ["vps3", "missing", "-", "-", "-", "-", "-", "-", "-"]
+    assert cells(row3) == ["vps3", "missing", "-", "-", "-", "-", "-", "-", "-", "-"]
+
+
+def test_sandbox_cell_shows_a_stopped_or_missing_sandbox() -> None:
+    stopped = running() | {"sandbox": {"exists": True, "state": {"Status": "exited"}, "stats": {}}}
+    gone = running() | {"sandbox": {"exists": False}}
+    assert cells(status_table([stopped], now=NOW)[1])[8] == "exited none"
+    assert cells(status_table([gone], now=NOW)[1])[8] == "missing"
 
 
 def test_columns_line_up() -> None:
     lines = status_table([running("a"), running("a-much-longer-host-name")], now=NOW)
-    positions = {tuple(i for i, ch in enumerate(line) if ch == "|")[:8] for line in lines}
+    positions = {tuple(i for i, ch in enumerate(line) if ch == "|")[:9] for line in lines}
     assert len(positions) == 1
 
 
