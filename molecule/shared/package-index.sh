@@ -19,7 +19,7 @@ trap 'rm -rf "$work"' EXIT
 bash "$project/gateway_src/tools/build-wheelhouse.sh" "$work/wheels" "$py_version" "$arch" >/dev/null
 # The gateway itself is built from source on the host; only its build backend comes from the index.
 rm -f "$work/wheels"/picoclaw_gateway-*.whl
-python3 -m pip download --quiet --only-binary=:all: --no-deps --dest "$work/wheels" 'setuptools>=68' wheel
+python3 -m pip download --quiet --only-binary=:all: --no-deps --dest "$work/wheels" 'setuptools>=68' wheel packaging  # wheel needs packaging
 for wheel in "$work/wheels"/*.whl; do
   name="$(basename "$wheel" | cut -d- -f1 | tr '[:upper:]_.' '[:lower:]--')"
   mkdir -p "$work/index/simple/$name"
