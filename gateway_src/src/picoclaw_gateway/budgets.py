@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from picoclaw_gateway.config import BudgetConfig
-from picoclaw_gateway.durable import fsync_dir, write_all
+from picoclaw_gateway.durable import replace_file
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +126,7 @@ class UsageLedger:
         data = json.dumps({"day": self.day, "users": self.users}, separators=(",", ":")).encode()
         tmp = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-            fsync_dir(self.path.parent)
+            replace_file(self.path, tmp, data)
         except OSError as exc:
             log.error("could not write the usage counters %s: %s", self.path, exc.strerror)
             return

@@ -1,4 +1,5 @@
-"""Crash-safe file writing shared by the session store and the delivery journal."""
+"""Crash-safe file writing shared by the session store, the delivery journal, the schedules and the
+budget counters."""
 
 from __future__ import annotations
 
@@ -20,3 +21,16 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def replace_file(path: Path, tmp: Path, data: bytes) -> None:
+    """Write `data` to `tmp` (mode 0600), fsync it and rename it over `path`, then fsync the folder:
+    after a crash `path` holds the old or the new bytes, never a mix. Raises OSError."""
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)

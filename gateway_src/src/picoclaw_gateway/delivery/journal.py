@@ -50,7 +50,7 @@ from typing import Any
 
 from picoclaw_gateway.delivery import frames
 from picoclaw_gateway.delivery.entry import Entry, IncomingLike, JournalError, JournalFull, replay
-from picoclaw_gateway.durable import fsync_dir, write_all
+from picoclaw_gateway.durable import replace_file, write_all
 
 log = logging.getLogger(__name__)
 
@@ -339,14 +339,7 @@ class Journal:
         )
         tmp = self.folder / f".{JOURNAL_FILE}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-            fsync_dir(self.folder)
+            replace_file(self.path, tmp, data)
             new_fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         except OSError as err:
             raise JournalError(

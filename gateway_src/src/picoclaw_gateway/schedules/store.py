@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from picoclaw_gateway.durable import fsync_dir, write_all
+from picoclaw_gateway.durable import replace_file
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +126,7 @@ class JobStore:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         tmp = self.folder / f".{JOBS_FILE}.tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, self.path)
-            fsync_dir(self.folder)
+            replace_file(self.path, tmp, data)
         except OSError as err:
             raise StoreError(
                 f"cannot write the scheduled jobs {self.path}: {err.strerror} — fix: free disk space or "
