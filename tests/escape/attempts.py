@@ -150,7 +150,7 @@ ATTEMPTS: list[Attempt] = [
     Attempt("run /tmp binary through ld.so", "bypass noexec with the dynamic loader", _shell(
         "cp /bin/true /tmp/t2 && ld=$(ls /lib64/ld-linux-*.so.* /lib/ld-linux-*.so.* 2>/dev/null | head -1)"
         " && $ld /tmp/t2", "ran /tmp/t2 through ld.so")),
-    Attempt("fill /tmp", "write 100 MiB to the 64 MiB tmpfs", _shell(
+    Attempt("fill /tmp", "write 100 MiB to the tmpfs (16 MiB by default)", _shell(
         "trap 'rm -f /tmp/fill' EXIT; dd if=/dev/zero of=/tmp/fill bs=1M count=100 status=none",
         "wrote 100 MiB to /tmp")),
     Attempt("write /proc/sys", "change a kernel setting",

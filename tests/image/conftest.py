@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from docker_cli import docker, engine_answers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,12 +31,15 @@ GATEWAY_SRC = REPO / "gateway_src"
 BASE_IMAGE = os.environ.get("PICOCLAW_TEST_PYTHON_IMAGE", "picoclaw-test/python:3.13-trixie")
 ALLOWED_USER = 111
 STRANGER = 999
-# Hardening the role applies in production, minus the network: host networking lets the container
-# reach the fakes on 127.0.0.1 without opening anything else.
+# Hardening the role applies in production (its defaults, one source of truth), minus the network: host
+# networking lets the container reach the fakes on 127.0.0.1 without opening anything else.
+ROLE_DEFAULTS = yaml.safe_load((REPO / "roles/gateway/defaults/main.yml").read_text())
 HARDENING = [
     "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--user", "1000:1000",
-    "--memory", "128m", "--pids-limit", "64", "--cpus", "1", "--ulimit", "nofile=2048:2048",
-    "--tmpfs", "/tmp:rw,noexec,nosuid,nodev,size=64m", "--init",
+    "--memory", ROLE_DEFAULTS["picoclaw_mem_limit"], "--pids-limit", str(ROLE_DEFAULTS["picoclaw_pids_limit"]),
+    "--cpus", str(ROLE_DEFAULTS["picoclaw_cpus"]),
+    "--ulimit", "nofile={0}:{0}".format(ROLE_DEFAULTS["picoclaw_nofile_limit"]),
+    "--tmpfs", f"/tmp:rw,noexec,nosuid,nodev,size={ROLE_DEFAULTS['picoclaw_tmpfs_size']}", "--init",
 ]  # fmt: skip
 
 _engine_ok, _engine_why = engine_answers()

@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import GATEWAY_SRC, REPO
+from conftest import GATEWAY_SRC, REPO, ROLE_DEFAULTS
 from docker_cli import docker, wait_health
 
 PROFILE = REPO / "roles/gateway/files/seccomp/picoclaw-sandbox.json"
-UID = 1001
+UID = ROLE_DEFAULTS["picoclaw_sandbox_uid"]
 RSS_BUDGET_KB = 16 * 1024
 
 
@@ -36,8 +36,11 @@ def sandbox_container(gateway_image: str, tmp_path: Path) -> Iterator[tuple[str,
     docker(
         "run", "--detach", "--name", name, "--read-only", "--cap-drop", "ALL",
         "--security-opt", "no-new-privileges", "--security-opt", f"seccomp={PROFILE}",
-        "--user", f"{UID}:{UID}", "--network", "none", "--memory", "128m", "--pids-limit", "64", "--cpus", "1",
-        "--tmpfs", "/tmp:rw,noexec,nosuid,nodev,size=16m", "--init", "--env", "MALLOC_ARENA_MAX=2",
+        "--user", f"{UID}:{UID}", "--network", "none", "--memory", ROLE_DEFAULTS["picoclaw_sandbox_mem_limit"],
+        "--pids-limit", str(ROLE_DEFAULTS["picoclaw_sandbox_pids_limit"]),
+        "--cpus", str(ROLE_DEFAULTS["picoclaw_sandbox_cpus"]),
+        "--tmpfs", f"/tmp:rw,noexec,nosuid,nodev,size={ROLE_DEFAULTS['picoclaw_sandbox_tmpfs_size']}",
+        "--init", "--env", "MALLOC_ARENA_MAX=2",
         "--volume", f"{workspace}:/workspace", "--volume", f"{run}:/run/picoclaw",
         "--health-cmd", "picoclaw sandbox --ping /run/picoclaw/tools.sock", "--health-interval", "2s",
         gateway_image, "sandbox", "--socket", "/run/picoclaw/tools.sock", "--workspace", "/workspace",
