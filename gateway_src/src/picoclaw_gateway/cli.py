@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import argparse
 
-# Nothing heavy at module level: `picoclaw sandbox` must decide before asyncio (and ssl) are imported.
+# Nothing heavy at module level: `picoclaw sandbox` runs no event loop and imports almost nothing.
 
 DEFAULT_CONFIG = "/config/config.json"
 DEFAULT_WORKSPACE = "/workspace"
@@ -32,6 +32,8 @@ def _health_port(value: str) -> int:
 
 
 def _seconds(value: str) -> float:
+    import argparse
+
     try:
         seconds = float(value)
     except ValueError:
@@ -113,7 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sandbox"]:  # parsed by hand: the sandbox's idle RSS budget is 16 MB
-        sys.modules.setdefault("ssl", None)  # type: ignore[arg-type]  # asyncio works without: ~4 MB
         from picoclaw_gateway.sandbox.server import main as sandbox_main
 
         return sandbox_main(argv[1:])

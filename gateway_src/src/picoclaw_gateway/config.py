@@ -9,6 +9,7 @@ from typing import Any
 from picoclaw_gateway.api.settings import ApiConfig, api_from_normalized
 from picoclaw_gateway.config_validator import DEFAULT_SYSTEM_PROMPT, DEFAULTS, validate_file
 from picoclaw_gateway.health import DEFAULT_HEALTH_PORT
+from picoclaw_gateway.tool_limits import ExecConfig, FilesConfig
 from picoclaw_gateway.web.settings import WebConfig, web_from_normalized
 
 # Runtime defaults live in the validator's DEFAULTS only: it fills every key of the normalized
@@ -60,22 +61,6 @@ class AgentConfig:
     max_reply_chars: int = DEFAULTS["max_reply_chars"]
     history_max_chars: int = DEFAULTS["history_max_chars"]
     history_message_max_chars: int = DEFAULTS["history_message_max_chars"]
-
-
-@dataclass(frozen=True, slots=True)
-class ExecConfig:
-    enabled: bool = DEFAULTS["exec_enabled"]
-    timeout_s: float = DEFAULTS["exec_timeout_s"]
-    max_output_chars: int = DEFAULTS["exec_max_output_chars"]
-
-
-@dataclass(frozen=True, slots=True)
-class FilesConfig:
-    """Caps of the file tools (they run in the sandbox; the gateway sends these with each call)."""
-
-    max_read_chars: int = DEFAULTS["files_max_read_chars"]
-    max_write_bytes: int = DEFAULTS["files_max_write_bytes"]
-    max_edit_bytes: int = DEFAULTS["files_max_edit_bytes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +127,7 @@ class GatewayConfig:
     exec: ExecConfig
     workspace: Path
     health_port: int = DEFAULT_HEALTH_PORT
-    files: FilesConfig = FilesConfig()
+    files: FilesConfig = field(default_factory=FilesConfig)
     # tools.sandbox.socket; PICOCLAW_SANDBOX_SOCKET / --sandbox-socket override it (sandbox/local.py)
     sandbox_socket: str | None = DEFAULTS["sandbox_socket"]
     memory: MemoryConfig = MemoryConfig()

@@ -7,10 +7,9 @@ gateway's /ready asks through SandboxClient.ping() on its own loop.
 
 from __future__ import annotations
 
-import json
 import socket
 
-from picoclaw_gateway.sandbox.protocol import MAX_FRAME_BYTES, PING, VERSION, encode
+from picoclaw_gateway.sandbox.protocol import PING, VERSION, ProtocolError, encode, read_frame_from
 
 PING_TIMEOUT_S = 5.0
 
@@ -22,31 +21,15 @@ def ping(socket_path: str, timeout_s: float = PING_TIMEOUT_S) -> str | None:
             sock.settimeout(timeout_s)
             sock.connect(socket_path)
             sock.sendall(encode({"v": VERSION, "tool": PING, "args": {}}))
-            header = _read(sock, 4)
-            size = int.from_bytes(header, "big")
-            if size > MAX_FRAME_BYTES:
-                return f"answer of {size} bytes is over the frame cap"
-            answer = json.loads(_read(sock, size).decode("utf-8"))
+            answer = read_frame_from(sock)
     except TimeoutError:
         return f"no answer from {socket_path} within {timeout_s:g} s"
     except OSError as exc:
         return f"cannot reach {socket_path}: {exc.strerror or type(exc).__name__}"
-    except (UnicodeDecodeError, ValueError):
-        return "the answer is not UTF-8 JSON"
-    if not isinstance(answer, dict):
-        return "the answer is not a JSON object"
+    except ProtocolError as exc:
+        return f"the answer is not a frame of the protocol: {exc}"
     if answer.get("v") != VERSION:
         return f"the sandbox speaks protocol version {answer.get('v')!r}, the gateway {VERSION}"
     if answer.get("ok") is not True or answer.get("result") != "pong":
         return f"unexpected answer to ping: {str(answer.get('error') or answer)[:200]}"
     return None
-
-
-def _read(sock: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = sock.recv(min(size - len(data), 65536))
-        if not chunk:
-            raise ConnectionResetError(0, "the connection closed early")
-        data += chunk
-    return data

@@ -9,10 +9,10 @@ best effort: a process handed to another parent (e.g. started through systemd or
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Callable
 
 _MAX_ROUNDS = 200  # each round kills what it sees; a fork bomb's new children show up next round
@@ -99,7 +99,7 @@ def reap() -> None:
             return
 
 
-async def sweep(kill_all: bool) -> list[int]:
+def sweep(kill_all: bool) -> list[int]:
     """Kill the call's leftovers until none is seen; returns the pids that would not die."""
     targets: list[int] = []
     for _ in range(_MAX_ROUNDS):
@@ -110,6 +110,6 @@ async def sweep(kill_all: bool) -> list[int]:
         for pid in targets:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-        await asyncio.sleep(0.002)
+        time.sleep(0.002)
     reap()
     return targets

@@ -13,9 +13,12 @@ answer:  {"v": 1, "ok": true, "result": str} | {"v": 1, "ok": false, "error": st
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the sandbox reads frames from plain sockets and never imports asyncio
+    import asyncio
+    import socket
 
 VERSION = 1
 PING = "ping"  # the health probe: the sandbox answers {"ok": true, "result": "pong"} without running a tool
@@ -36,18 +39,14 @@ def encode(message: dict[str, Any]) -> bytes:
     return len(body).to_bytes(_HEADER, "big") + body
 
 
-async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any]:
-    try:
-        header = await reader.readexactly(_HEADER)
-    except asyncio.IncompleteReadError as exc:
-        raise ProtocolError("the connection closed before a frame arrived") from exc
+def frame_size(header: bytes) -> int:
     size = int.from_bytes(header, "big")
     if size > MAX_FRAME_BYTES:
         raise ProtocolError(f"frame of {size} bytes is over the {MAX_FRAME_BYTES}-byte cap")
-    try:
-        body = await reader.readexactly(size)
-    except asyncio.IncompleteReadError as exc:
-        raise ProtocolError(f"the connection closed inside a {size}-byte frame") from exc
+    return size
+
+
+def decode(body: bytes) -> dict[str, Any]:
     try:
         message = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -55,6 +54,45 @@ async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any]:
     if not isinstance(message, dict):
         raise ProtocolError(f"frame is JSON {type(message).__name__}, not an object")
     return message
+
+
+async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any]:
+    """One frame from an asyncio stream (the gateway's side)."""
+    from asyncio import IncompleteReadError
+
+    try:
+        size = frame_size(await reader.readexactly(_HEADER))
+    except IncompleteReadError as exc:
+        raise ProtocolError("the connection closed before a frame arrived") from exc
+    try:
+        body = await reader.readexactly(size)
+    except IncompleteReadError as exc:
+        raise ProtocolError(f"the connection closed inside a {size}-byte frame") from exc
+    return decode(body)
+
+
+def read_frame_from(sock: socket.socket) -> dict[str, Any]:
+    """One frame from a blocking socket (the sandbox's side, the healthcheck's); its timeout applies
+    to each read (TimeoutError)."""
+    header = _read_exactly(sock, _HEADER)
+    if len(header) < _HEADER:
+        raise ProtocolError("the connection closed before a frame arrived")
+    size = frame_size(header)
+    body = _read_exactly(sock, size)
+    if len(body) < size:
+        raise ProtocolError(f"the connection closed inside a {size}-byte frame")
+    return decode(body)
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes:
+    """Up to `size` bytes: fewer only when the peer closed the connection."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(min(size - len(data), 65536))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
 
 
 def check_version(message: dict[str, Any], who: str) -> None:

@@ -8,14 +8,15 @@ one must not kill another call's processes. File tools run concurrently; they st
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import math
 import os
 import signal
+import socket
 import stat
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 from picoclaw_gateway.sandbox import procs
@@ -25,17 +26,20 @@ from picoclaw_gateway.sandbox.protocol import (
     ProtocolError,
     check_version,
     encode,
-    read_frame,
+    read_frame_from,
 )
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from picoclaw_gateway.config import FilesConfig
+    from picoclaw_gateway.tool_limits import FilesConfig
 
 log = logging.getLogger("picoclaw.sandbox")
 
 REQUEST_READ_TIMEOUT_S = 10.0  # a client that connects and sends nothing is dropped
+# Connections served at once (a thread each; threads count against the container's pids limit).
+# More wait in the listen backlog: the gateway's own timeout bounds how long.
+MAX_CONNECTIONS = 8
 MAX_EXEC_TIMEOUT_S = 600.0  # the config validator's maximum for tools.exec.timeout_s
 FILE_TOOL_TIMEOUT_S = 30.0
 MAX_OUTPUT_CHARS = 1_000_000
@@ -59,8 +63,8 @@ def _limits(request: dict[str, Any]) -> tuple[float, int]:
 def _file_limits(request: dict[str, Any]) -> FilesConfig:
     """The file tools' caps the gateway asked for (tools.files.*), each clamped to the validator's
     bounds; a missing or malformed one is the default."""
-    from picoclaw_gateway.config import FilesConfig
     from picoclaw_gateway.config_validator import BOUNDS, DEFAULTS
+    from picoclaw_gateway.tool_limits import FilesConfig
 
     limits = _request_limits(request)
     values = {}
@@ -90,7 +94,7 @@ class SandboxServer:
         self._workspace_str = workspace
         self._workspace: Path | None = None
         self.kill_all_others = kill_all_others
-        self._exec_lock = asyncio.Lock()
+        self._exec_lock = threading.Lock()
 
     @property
     def workspace(self) -> Path:
@@ -100,42 +104,24 @@ class SandboxServer:
             self._workspace = Path(self._workspace_str)
         return self._workspace
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
+    def handle(self, conn: socket.socket) -> None:
+        """One connection: one request, one answer (none when the gateway hung up first)."""
+        with conn:
             try:
-                async with asyncio.timeout(REQUEST_READ_TIMEOUT_S):
-                    request = await read_frame(reader)
-                check_version(request, "the gateway")
-                answer = await self._answer_while_connected(request, reader)
-            except (ProtocolError, TimeoutError) as exc:
-                answer = {"v": 1, "ok": False, "error": f"bad request: {exc or 'no request in time'}"}
-            if answer is not None:
-                writer.write(encode(answer))
-                await writer.drain()
-        except (ConnectionError, ProtocolError) as exc:
-            log.warning("sandbox: could not answer: %s", exc)
-        finally:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+                try:
+                    conn.settimeout(REQUEST_READ_TIMEOUT_S)
+                    request = read_frame_from(conn)
+                    conn.settimeout(None)
+                    check_version(request, "the gateway")
+                    answer = self.run_call(request, conn)
+                except (ProtocolError, TimeoutError) as exc:
+                    answer = {"v": 1, "ok": False, "error": f"bad request: {exc or 'no request in time'}"}
+                if answer is not None:
+                    conn.sendall(encode(answer))
+            except (OSError, ProtocolError) as exc:
+                log.warning("sandbox: could not answer: %s", exc)
 
-    async def _answer_while_connected(
-        self, request: dict[str, Any], reader: asyncio.StreamReader
-    ) -> dict[str, Any] | None:
-        """Run the call; if the gateway hangs up first (its timeout), cancel the call and sweep."""
-        call = asyncio.ensure_future(self.run_call(request))
-        hangup = asyncio.ensure_future(reader.read(1))
-        try:
-            await asyncio.wait({call, hangup}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            hangup.cancel()
-            if not call.done():
-                call.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await call
-        return None if call.cancelled() else call.result()
-
-    async def run_call(self, request: dict[str, Any]) -> dict[str, Any]:
+    def run_call(self, request: dict[str, Any], conn: socket.socket | None = None) -> dict[str, Any] | None:
         tool = request.get("tool")
         args = request.get("args")
         if not isinstance(tool, str) or not isinstance(args, dict):
@@ -143,45 +129,49 @@ class SandboxServer:
         if tool == PING:  # the healthcheck's, the gateway's /ready and doctor's probe: nothing runs
             return {"v": 1, "ok": True, "result": "pong"}
         timeout_s, max_chars = _limits(request)
-        try:
-            if tool == "exec":
-                result = await self._exec(args, timeout_s, max_chars)
-            elif tool in FILE_TOOLS:
-                async with asyncio.timeout(FILE_TOOL_TIMEOUT_S):
-                    # Built per call: each call carries the caps (tools.files.*) the gateway's config sets.
-                    file_tool = _file_tool_class(tool)(self.workspace, _file_limits(request))
-                    result = await self._run(file_tool, args)
-            else:
-                return {"v": 1, "ok": False, "error": f"unknown tool {tool!r}"}
-        except TimeoutError:
-            result = f"error: {tool} did not finish within its time limit"
+        if tool == "exec":
+            result = self._exec(args, timeout_s, max_chars, conn)
+            if result is None:
+                return None  # the gateway hung up (its timeout): the call was killed and swept
+        elif tool in FILE_TOOLS:
+            # Built per call: each call carries the caps (tools.files.*) the gateway's config sets.
+            # No timeout of their own: they read and write within those caps, and never block on a FIFO.
+            result = self._run(_file_tool_class(tool)(self.workspace, _file_limits(request)), args)
+        else:
+            return {"v": 1, "ok": False, "error": f"unknown tool {tool!r}"}
         if len(result) > MAX_RESULT_CHARS:
             result = result[:MAX_RESULT_CHARS] + "\n[result truncated by the sandbox]"
         return {"v": 1, "ok": True, "result": result}
 
-    async def _exec(self, args: dict[str, Any], timeout_s: float, max_chars: int) -> str:
-        from picoclaw_gateway.agent.tools.exec_tool import ExecTool
-        from picoclaw_gateway.config import ExecConfig
+    def _exec(
+        self, args: dict[str, Any], timeout_s: float, max_chars: int, conn: socket.socket | None
+    ) -> str | None:
+        from picoclaw_gateway.agent.tools.exec_tool import CallerGone, ExecTool
+        from picoclaw_gateway.tool_limits import ExecConfig
 
         tool = ExecTool(self.workspace, ExecConfig(True, timeout_s, max_chars))
-        async with self._exec_lock:
+        # One at a time: the sweep after a call must not kill another call's processes.
+        with self._exec_lock:
             try:
-                # The tool enforces timeout_s itself; this bound only catches a stuck kill/drain.
-                async with asyncio.timeout(timeout_s + 10):
-                    return await self._run(tool, args)
+                return self._run(tool, args, conn)
+            except CallerGone:
+                return None
             finally:
-                survivors = await asyncio.shield(procs.sweep(self.kill_all_others))
+                survivors = procs.sweep(self.kill_all_others)
                 if survivors:
                     log.warning("sandbox: %d processes survived the sweep: %s", len(survivors), survivors)
 
     @staticmethod
-    async def _run(tool: Any, args: dict[str, Any]) -> str:
+    def _run(tool: Any, args: dict[str, Any], conn: socket.socket | None = None) -> str:
         from picoclaw_gateway.agent.tools.base import ToolError
+        from picoclaw_gateway.agent.tools.exec_tool import CallerGone
 
         try:
-            return str(await tool.run(args))
+            return str(tool.call(args, conn) if conn is not None else tool.call(args))
         except ToolError as exc:
             return f"error: {exc}"
+        except CallerGone:
+            raise
         except Exception as exc:  # a tool bug must not end the sandbox
             log.exception("tool %s crashed", tool.name)
             return f"error: tool {tool.name} failed: {type(exc).__name__}"
@@ -198,28 +188,54 @@ def _remove_socket(path: str) -> None:
     os.unlink(path)
 
 
-async def serve(socket_path: str, workspace: str, kill_all_others: bool) -> None:
+class _Stop(Exception):
+    """SIGTERM / SIGINT: leave the accept loop."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stop
+
+
+def serve(socket_path: str, workspace: str, kill_all_others: bool) -> None:
     server_state = SandboxServer(workspace, kill_all_others)
     _remove_socket(socket_path)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old_umask = os.umask(0o117)  # socket mode 0660: the gateway shares the group
     try:
-        server = await asyncio.start_unix_server(server_state.handle, path=socket_path)
+        listener.bind(socket_path)
     finally:
         os.umask(old_umask)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (15, 2):  # SIGTERM, SIGINT
-        loop.add_signal_handler(sig, stop.set)
+    listener.listen(64)
+    slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stop)
     log.info(
         "sandbox listening on %s, workspace %s, %s",
         socket_path,
         workspace,
         "kills every other process after each exec call" if kill_all_others else "local mode (descendants)",
     )
-    async with server:
-        await stop.wait()
-    await procs.sweep(kill_all_others)
-    _remove_socket(socket_path)
+
+    def serve_one(conn: socket.socket) -> None:
+        try:
+            server_state.handle(conn)
+        finally:
+            slots.release()
+
+    try:
+        with contextlib.suppress(_Stop):
+            while True:
+                slots.acquire()
+                try:
+                    conn, _ = listener.accept()
+                except BaseException:
+                    slots.release()
+                    raise
+                threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+    finally:
+        listener.close()
+        procs.sweep(kill_all_others)
+        _remove_socket(socket_path)
 
 
 USAGE = (
@@ -299,6 +315,5 @@ def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool, parent_
             file=sys.stderr,
         )
         return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(socket_path, workspace, kill_all_others))
+    serve(socket_path, workspace, kill_all_others)
     return 0

@@ -25,6 +25,17 @@ class Tool(abc.ABC):
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
 
 
+class SyncTool(Tool):
+    """A tool whose work is plain blocking code: the tools sandbox calls `call` from its threads
+    (it runs no event loop: asyncio alone would cost it ~6 MB of its 16 MB budget)."""
+
+    @abc.abstractmethod
+    def call(self, args: dict[str, Any]) -> str: ...
+
+    async def run(self, args: dict[str, Any]) -> str:
+        return self.call(args)
+
+
 def require_str(args: dict[str, Any], key: str) -> str:
     value = args.get(key)
     if not isinstance(value, str):

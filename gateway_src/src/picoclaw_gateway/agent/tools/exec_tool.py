@@ -2,22 +2,35 @@
 
 The child gets a minimal environment (never the gateway's, which holds API keys), no
 stdin, and on timeout the WHOLE process group is killed so background children die too.
+Plain blocking code (poll on the output pipe): the tools sandbox runs it in a thread, without
+an event loop; `run` hands it to a thread for in-process callers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
+import select
 import signal
+import subprocess
+import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from picoclaw_gateway.agent.tools.base import Tool, require_str
-from picoclaw_gateway.config import ExecConfig
+from picoclaw_gateway.tool_limits import ExecConfig
+
+if TYPE_CHECKING:
+    import socket
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 READ_CHUNK = 65536
+EXIT_GRACE_S = 1.0  # after the shell exits (or is killed), how long its output pipe may stay open
+POLL_S = 0.05  # how often the loop looks whether the shell exited while its pipe stays open
+
+
+class CallerGone(Exception):
+    """The caller hung up (the gateway's own timeout): the command was killed, no one waits for it."""
 
 
 def minimal_env(workspace: Path) -> dict[str, str]:
@@ -34,6 +47,28 @@ def minimal_env(workspace: Path) -> dict[str, str]:
 def _kill_group(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+
+
+class _Output:
+    """What the command printed, kept up to the cap (in bytes: up to 4 per character); the rest is
+    read and dropped so the child never blocks on a full pipe."""
+
+    def __init__(self, cap_chars: int) -> None:
+        self.cap_chars = cap_chars
+        self.kept = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.cap_chars * 4 - len(self.kept)
+        if room > 0:
+            self.kept.extend(chunk[:room])
+        self.dropped += max(0, len(chunk) - max(room, 0))
+
+    def text(self) -> str:
+        output = self.kept.decode("utf-8", errors="replace")
+        truncated = self.dropped > 0 or len(output) > self.cap_chars
+        output = output[: self.cap_chars]
+        return output + f"\n[output truncated to {self.cap_chars} characters]" if truncated else output
 
 
 class ExecTool(Tool):
@@ -53,16 +88,22 @@ class ExecTool(Tool):
         self.config = config
 
     async def run(self, args: dict[str, Any]) -> str:
+        import asyncio  # in-process callers only; the sandbox calls `call` from its own threads
+
+        return await asyncio.to_thread(self.call, args)
+
+    def call(self, args: dict[str, Any], caller: socket.socket | None = None) -> str:
+        """Run the command; CallerGone when `caller` (the gateway's connection) hangs up first."""
         command = require_str(args, "command")
-        cap = self.config.max_output_chars
-        # Output goes to a pipe we own, not the subprocess transport's: asyncio's proc.wait()
-        # would otherwise wait for the pipe to close, i.e. for background children too.
+        # Output goes to a pipe we own: the shell's exit is watched apart from the pipe, which
+        # background children may hold open.
         read_fd, write_fd = os.pipe()
         try:
-            proc = await asyncio.create_subprocess_shell(
+            proc = subprocess.Popen(  # noqa: S602 - running the LLM's shell command is this tool's job
                 command,
+                shell=True,
                 cwd=self.workspace,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
                 stdout=write_fd,
                 stderr=write_fd,
                 env=minimal_env(self.workspace),
@@ -73,44 +114,50 @@ class ExecTool(Tool):
             raise
         finally:
             os.close(write_fd)
-        stream = asyncio.StreamReader()
-        transport, _ = await asyncio.get_running_loop().connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(stream), os.fdopen(read_fd, "rb", buffering=0)
-        )
-        kept = bytearray()
-        dropped = 0
-
-        async def drain() -> None:
-            nonlocal dropped
-            # Keep reading past the cap (and discard) so the child never blocks on a full pipe.
-            while chunk := await stream.read(READ_CHUNK):
-                room = cap * 4 - len(kept)  # bytes: up to 4 per character
-                if room > 0:
-                    kept.extend(chunk[:room])
-                dropped += max(0, len(chunk) - max(room, 0))
-
-        reader = asyncio.create_task(drain())
-        timed_out = False
+        output = _Output(self.config.max_output_chars)
         try:
-            await asyncio.wait_for(proc.wait(), timeout=self.config.timeout_s)
-            # The shell exited; background children may still hold the pipe open.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(reader), timeout=1.0)
-        except TimeoutError:
-            timed_out = True
+            timed_out, gone = _pump(proc, read_fd, output, self.config.timeout_s, caller)
         finally:
             _kill_group(proc.pid)
-            if proc.returncode is None:
-                await proc.wait()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(reader, timeout=1.0)
-            transport.close()
-
-        output = kept.decode("utf-8", errors="replace")
-        truncated = dropped > 0 or len(output) > cap
-        output = output[:cap]
-        if truncated:
-            output += f"\n[output truncated to {cap} characters]"
+            proc.wait()
+            with contextlib.suppress(OSError):
+                _pump(None, read_fd, output, EXIT_GRACE_S, None)  # what is left in the pipe
+            os.close(read_fd)
+        if gone:
+            raise CallerGone
         if timed_out:
-            return f"{output}\n[timed out after {self.config.timeout_s:g} s; the command was killed]".lstrip()
-        return f"{output}\n[exit code {proc.returncode}]".lstrip()
+            killed = f"[timed out after {self.config.timeout_s:g} s; the command was killed]"
+            return f"{output.text()}\n{killed}".lstrip()
+        return f"{output.text()}\n[exit code {proc.returncode}]".lstrip()
+
+
+def _pump(
+    proc: subprocess.Popen[bytes] | None,
+    read_fd: int,
+    output: _Output,
+    timeout_s: float,
+    caller: socket.socket | None,
+) -> tuple[bool, bool]:
+    """Read the pipe until it closes; (timed out, caller gone). Once `proc` exits, the pipe gets
+    EXIT_GRACE_S more (a background child holding it open is killed with the group after)."""
+    poller = select.poll()
+    poller.register(read_fd, select.POLLIN)
+    if caller is not None:
+        poller.register(caller.fileno(), select.POLLIN)
+    deadline = time.monotonic() + timeout_s
+    exited_by: float | None = None if proc is not None else deadline
+    while True:
+        now = time.monotonic()
+        if exited_by is None and proc is not None and proc.poll() is not None:
+            exited_by = min(deadline, now + EXIT_GRACE_S)
+        limit = deadline if exited_by is None else exited_by
+        if now >= limit:
+            return exited_by is None, False
+        wait_s = min(limit - now, POLL_S) if exited_by is None else limit - now
+        for fd, _ in poller.poll(wait_s * 1000):
+            if fd != read_fd:  # the caller sent EOF (or anything: it speaks one frame only)
+                return False, True
+            chunk = os.read(read_fd, READ_CHUNK)
+            if not chunk:
+                return False, False
+            output.add(chunk)

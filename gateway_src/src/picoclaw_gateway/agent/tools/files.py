@@ -15,9 +15,9 @@ import stat
 from pathlib import Path
 from typing import Any, ClassVar
 
-from picoclaw_gateway.agent.tools.base import Tool, ToolError, require_str
+from picoclaw_gateway.agent.tools.base import SyncTool, ToolError, require_str
 from picoclaw_gateway.agent.tools.safe_fs import normalize, open_beneath, os_error
-from picoclaw_gateway.config import FilesConfig
+from picoclaw_gateway.tool_limits import FilesConfig
 
 # The defaults of tools.files.* (the validator's DEFAULTS via FilesConfig).
 MAX_READ_CHARS = FilesConfig().max_read_chars
@@ -28,7 +28,7 @@ MAX_SCAN_ENTRIES = 20_000  # a folder with millions of entries must not be read 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY
 
 
-class _WorkspaceTool(Tool):
+class _WorkspaceTool(SyncTool):
     def __init__(self, workspace: Path, limits: FilesConfig | None = None) -> None:
         self.workspace = workspace
         self.limits = limits or FilesConfig()
@@ -114,7 +114,7 @@ class ReadFileTool(_WorkspaceTool):
         "required": ["path"],
     }
 
-    async def run(self, args: dict[str, Any]) -> str:
+    def call(self, args: dict[str, Any]) -> str:
         user_path = require_str(args, "path")
         rel = self.rel(user_path)
         max_chars = self.limits.max_read_chars
@@ -147,7 +147,7 @@ class WriteFileTool(_WorkspaceTool):
         "required": ["path", "content"],
     }
 
-    async def run(self, args: dict[str, Any]) -> str:
+    def call(self, args: dict[str, Any]) -> str:
         user_path = require_str(args, "path")
         content = require_str(args, "content")
         rel = self.rel(user_path)
@@ -208,7 +208,7 @@ class EditFileTool(_WorkspaceTool):
         "required": ["path", "old_text", "new_text"],
     }
 
-    async def run(self, args: dict[str, Any]) -> str:
+    def call(self, args: dict[str, Any]) -> str:
         user_path = require_str(args, "path")
         old = require_str(args, "old_text")
         new = require_str(args, "new_text")
@@ -261,7 +261,7 @@ class ListDirTool(_WorkspaceTool):
         "required": [],
     }
 
-    async def run(self, args: dict[str, Any]) -> str:
+    def call(self, args: dict[str, Any]) -> str:
         user_path = args.get("path") or "."
         if not isinstance(user_path, str):
             raise ToolError("argument 'path' must be a string")
