@@ -44,6 +44,11 @@ COMMANDS = [
     "sleep 0.2 & wait; find . -maxdepth 1 | wc -l; sed -n 1p notes.txt; mkdir -p d && rm -r d; true",
     "cp notes.txt copy.txt && mv copy.txt moved.txt && ln -s moved.txt link && ls -l && rm link moved.txt",
     "python3 -c 'import urllib.request; urllib.request.urlopen(\"http://127.0.0.1:9/\", timeout=2)'; echo $?",
+    # What users' own programs do (the sandbox itself runs no event loop, so it no longer traces these):
+    # an asyncio loop with a child process and a worker thread, and a buffer that grows by realloc.
+    "python3 - <<'PY'\nimport asyncio\n\nasync def main():\n    child = await asyncio.create_subprocess_exec('true')\n"
+    "    await child.wait()\n    await asyncio.to_thread(sum, [1])\n    await asyncio.sleep(0.01)\n\n"
+    "asyncio.run(main())\nbuf = bytearray()\nfor _ in range(40):\n    buf.extend(bytes(1 << 20))\nPY\necho user-programs",
     # Left behind on purpose: the sweep after the call kills them (setsid, nohup, a daemonizing python).
     "setsid sleep 300 & nohup sleep 300 >/dev/null 2>&1 & "
     "python3 -c 'import os; os.fork() and os._exit(0); os.setsid(); os.fork() and os._exit(0); "
