@@ -178,6 +178,25 @@ def drive(urls: dict[str, str], tls_port: int, health_port: int) -> None:
         sys.exit("the TLS handshake or the healthcheck did not succeed inside the traced container")
 
 
+
+def traced_names(trace_file: Path) -> list[str]:
+    """The syscall names in an `strace -f` output file, sorted, each once."""
+    return sorted({m.group(1) for line in trace_file.read_text().splitlines() if (m := SYSCALL_LINE.match(line))})
+
+
+def report(names: list[str], seccomp: str, out: Path | None) -> None:
+    """What the profile refused during the flow (when one applied), and the names to `out` or stdout."""
+    if seccomp != "unconfined":
+        denied = denied_by(seccomp, names)
+        print(f"refused by {seccomp} during the flow: {denied or 'nothing'}", file=sys.stderr)
+    text = "\n".join(names) + "\n"
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        print(f"{len(names)} syscalls traced -> {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -217,22 +236,12 @@ def main() -> None:
             drive(urls, tls_port, health_port)
             docker("stop", "--time", "20", name, timeout=60)
             strace.wait(timeout=60)
-            names = sorted({m.group(1) for line in trace_file.read_text().splitlines()
-                            if (m := SYSCALL_LINE.match(line))})  # fmt: skip
+            names = traced_names(trace_file)
         finally:
             docker("rm", "--force", "--volumes", name, check=False)
             docker("volume", "rm", "--force", f"{name}-ws", f"{name}-state", check=False)
             simulator.terminate()
-    if args.seccomp != "unconfined":
-        denied = denied_by(args.seccomp, names)
-        print(f"refused by {args.seccomp} during the flow: {denied or 'nothing'}", file=sys.stderr)
-    text = "\n".join(names) + "\n"
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"{len(names)} syscalls traced -> {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    report(names, args.seccomp, args.out)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from trace_gateway import SYSCALL_LINE, container_pids, denied_by, docker
+from trace_gateway import container_pids, docker, report, traced_names
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "gateway_src" / "src"))
@@ -117,20 +117,10 @@ def main() -> None:
             print(f"healthcheck: {health.strip()}", file=sys.stderr)
             docker("stop", "--time", "20", name, timeout=60)
             strace.wait(timeout=60)
-            names = sorted({m.group(1) for line in trace_file.read_text().splitlines()
-                            if (m := SYSCALL_LINE.match(line))})  # fmt: skip
+            names = traced_names(trace_file)
         finally:
             docker("rm", "--force", "--volumes", name, check=False)
-    if args.seccomp != "unconfined":
-        denied = denied_by(args.seccomp, names)
-        print(f"refused by {args.seccomp} during the flow: {denied or 'nothing'}", file=sys.stderr)
-    text = "\n".join(names) + "\n"
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
-        print(f"{len(names)} syscalls traced -> {args.out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    report(names, args.seccomp, args.out)
 
 
 if __name__ == "__main__":
