@@ -15,7 +15,7 @@ from picoclaw_gateway.budgets import UsageLedger
 from picoclaw_gateway.channels.telegram_groups import signals, without_mention
 from picoclaw_gateway.config import BudgetConfig
 from picoclaw_gateway.config_validator import validate
-from picoclaw_gateway.heartbeat import has_tasks, is_ok
+from picoclaw_gateway.heartbeat import STATE_FILE, Heartbeat, has_tasks, is_ok
 from picoclaw_gateway.long_memory import NotesStore, file_name
 from tests.conftest import BOT_TOKEN
 
@@ -56,6 +56,23 @@ def test_heartbeat_ok_and_empty_checklists() -> None:
         assert not is_ok(reply), reply
     assert not has_tasks("# Checklist\n\n- \n* \n<!-- later -->\n")
     assert has_tasks("# Checklist\n- check the backups\n")
+
+
+def test_heartbeat_schedule_kept_across_restarts(tmp_path: Path) -> None:
+    clock = [1000.0]
+
+    def restarted() -> Heartbeat:  # first_due needs no agent, router or channel
+        return Heartbeat(None, tmp_path, None, (None, "1"), 60.0, tmp_path, lambda: clock[0])  # type: ignore[arg-type]
+
+    assert restarted().first_due() == 1060.0, "a new installation checks one interval after its start"
+    clock[0] = 1030.0
+    assert restarted().first_due() == 1060.0, "a restart keeps the schedule: no extra check"
+    clock[0] = 5000.0
+    assert restarted().first_due() == 1060.0, "missed while down: due now (run once)"
+    clock[0] = 500.0  # the wall clock went back: the kept time is more than an interval away
+    assert restarted().first_due() == 560.0
+    (tmp_path / STATE_FILE).write_text("{broken")
+    assert restarted().first_due() == 560.0
 
 
 def test_usage_ledger_limits_day_change_cap_and_damaged_file(
