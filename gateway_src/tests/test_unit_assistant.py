@@ -79,11 +79,11 @@ def test_usage_ledger_limits_day_change_cap_and_damaged_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger = UsageLedger(tmp_path, BudgetConfig(daily_messages=1, daily_tokens=None), owners={"t:1"})
-    assert ledger.refusal("t:2") is None
-    ledger.count("t:2", messages=1, tokens=10)
-    assert "1 messages" in (ledger.refusal("t:2") or "")
-    ledger.count("t:1", messages=5)
-    assert ledger.refusal("t:1") is None, "the owner has no limits unless set"
+    assert ledger.admit("t:2", 1) is None
+    ledger.spent("t:2", 1, 10)
+    assert "1 messages" in (ledger.admit("t:2", 2) or "")
+    for turn in (3, 4, 5, 6, 7):
+        assert ledger.admit("t:1", turn) is None, "the owner has no limits unless set"
     ledger.flush()
     assert json.loads((tmp_path / "usage.json").read_text())["users"]["t:2"] == [1, 10]
     assert UsageLedger(tmp_path, ledger.config, set()).users["t:2"] == [1, 10]
@@ -91,11 +91,29 @@ def test_usage_ledger_limits_day_change_cap_and_damaged_file(
     monkeypatch.setattr(budgets, "today", lambda: "2099-01-01")
     assert ledger.refusal("t:2") is None, "a new UTC day starts at zero"
     monkeypatch.setattr(budgets, "MAX_USERS", 2)
-    ledger.count("t:3", messages=0)
-    ledger.count("t:4", messages=0)
-    assert ledger.refusal("t:5") == budgets.FULL_NOTICE
+    ledger.spent("t:3", 8, 0)
+    ledger.spent("t:4", 9, 0)
+    assert ledger.admit("t:5", 10) == budgets.FULL_NOTICE
     (tmp_path / "usage.json").write_text("{not json")
     assert UsageLedger(tmp_path, ledger.config, set()).users == {}
+
+
+def test_a_message_rerun_after_a_crash_is_counted_once(tmp_path: Path) -> None:
+    config = BudgetConfig(daily_messages=1, daily_tokens=None)
+    waiting = {41}  # journal entries still waiting for their turn
+    ledger = UsageLedger(tmp_path, config, set(), pending=waiting.__contains__)
+    assert ledger.admit("t:2", 41) is None
+    ledger.flush()  # the housekeeping wrote the count, then the process died mid-turn
+    after_crash = UsageLedger(tmp_path, config, set(), pending=waiting.__contains__)
+    assert after_crash.admit("t:2", 41) is None, "the resumed turn is not refused by its own count"
+    after_crash.spent("t:2", 41, 15)
+    after_crash.spent("t:2", 41, 15)  # its turn ran twice (the outcome's write failed): counted once
+    assert after_crash.users["t:2"] == [1, 15]
+    assert "1 messages" in (after_crash.admit("t:2", 42) or ""), "the next message is over the limit"
+    waiting.clear()  # the outcome is staged: the id is not kept any more
+    after_crash.flush()
+    assert json.loads((tmp_path / "usage.json").read_text())["turns"] == {}
+    assert UsageLedger(tmp_path, config, set(), pending=waiting.__contains__).turns == {}
 
 
 def _stack(**extra: Any) -> dict[str, Any]:

@@ -208,7 +208,7 @@ class Gateway:
             cfg.agent.history_max_chars,
             cfg.agent.history_message_max_chars,
         )
-        extras = build_extras(cfg, self.state_dir, channels)
+        extras = build_extras(cfg, self.state_dir, channels, journal)
         commands = schedules.commands if schedules is not None else None
         core = ChatCore(agent, sessions, journal, extras=extras, media=media_turns(cfg), commands=commands)
         router = ChatRouter(core, channels)
