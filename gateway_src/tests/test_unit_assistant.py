@@ -15,7 +15,7 @@ from picoclaw_gateway.budgets import UsageLedger
 from picoclaw_gateway.channels.telegram_groups import signals, without_mention
 from picoclaw_gateway.config import BudgetConfig
 from picoclaw_gateway.config_validator import validate
-from picoclaw_gateway.heartbeat import has_tasks, is_ok
+from picoclaw_gateway.heartbeat import STATE_FILE, Heartbeat, has_tasks, is_ok
 from picoclaw_gateway.long_memory import NotesStore, file_name
 from tests.conftest import BOT_TOKEN
 
@@ -58,15 +58,32 @@ def test_heartbeat_ok_and_empty_checklists() -> None:
     assert has_tasks("# Checklist\n- check the backups\n")
 
 
+def test_heartbeat_schedule_kept_across_restarts(tmp_path: Path) -> None:
+    clock = [1000.0]
+
+    def restarted() -> Heartbeat:  # first_due needs no agent, router or channel
+        return Heartbeat(None, tmp_path, None, (None, "1"), 60.0, tmp_path, lambda: clock[0])  # type: ignore[arg-type]
+
+    assert restarted().first_due() == 1060.0, "a new installation checks one interval after its start"
+    clock[0] = 1030.0
+    assert restarted().first_due() == 1060.0, "a restart keeps the schedule: no extra check"
+    clock[0] = 5000.0
+    assert restarted().first_due() == 1060.0, "missed while down: due now (run once)"
+    clock[0] = 500.0  # the wall clock went back: the kept time is more than an interval away
+    assert restarted().first_due() == 560.0
+    (tmp_path / STATE_FILE).write_text("{broken")
+    assert restarted().first_due() == 560.0
+
+
 def test_usage_ledger_limits_day_change_cap_and_damaged_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger = UsageLedger(tmp_path, BudgetConfig(daily_messages=1, daily_tokens=None), owners={"t:1"})
-    assert ledger.refusal("t:2") is None
-    ledger.count("t:2", messages=1, tokens=10)
-    assert "1 messages" in (ledger.refusal("t:2") or "")
-    ledger.count("t:1", messages=5)
-    assert ledger.refusal("t:1") is None, "the owner has no limits unless set"
+    assert ledger.admit("t:2", 1) is None
+    ledger.spent("t:2", 1, 10)
+    assert "1 messages" in (ledger.admit("t:2", 2) or "")
+    for turn in (3, 4, 5, 6, 7):
+        assert ledger.admit("t:1", turn) is None, "the owner has no limits unless set"
     ledger.flush()
     assert json.loads((tmp_path / "usage.json").read_text())["users"]["t:2"] == [1, 10]
     assert UsageLedger(tmp_path, ledger.config, set()).users["t:2"] == [1, 10]
@@ -74,11 +91,29 @@ def test_usage_ledger_limits_day_change_cap_and_damaged_file(
     monkeypatch.setattr(budgets, "today", lambda: "2099-01-01")
     assert ledger.refusal("t:2") is None, "a new UTC day starts at zero"
     monkeypatch.setattr(budgets, "MAX_USERS", 2)
-    ledger.count("t:3", messages=0)
-    ledger.count("t:4", messages=0)
-    assert ledger.refusal("t:5") == budgets.FULL_NOTICE
+    ledger.spent("t:3", 8, 0)
+    ledger.spent("t:4", 9, 0)
+    assert ledger.admit("t:5", 10) == budgets.FULL_NOTICE
     (tmp_path / "usage.json").write_text("{not json")
     assert UsageLedger(tmp_path, ledger.config, set()).users == {}
+
+
+def test_a_message_rerun_after_a_crash_is_counted_once(tmp_path: Path) -> None:
+    config = BudgetConfig(daily_messages=1, daily_tokens=None)
+    waiting = {41}  # journal entries still waiting for their turn
+    ledger = UsageLedger(tmp_path, config, set(), pending=waiting.__contains__)
+    assert ledger.admit("t:2", 41) is None
+    ledger.flush()  # the housekeeping wrote the count, then the process died mid-turn
+    after_crash = UsageLedger(tmp_path, config, set(), pending=waiting.__contains__)
+    assert after_crash.admit("t:2", 41) is None, "the resumed turn is not refused by its own count"
+    after_crash.spent("t:2", 41, 15)
+    after_crash.spent("t:2", 41, 15)  # its turn ran twice (the outcome's write failed): counted once
+    assert after_crash.users["t:2"] == [1, 15]
+    assert "1 messages" in (after_crash.admit("t:2", 42) or ""), "the next message is over the limit"
+    waiting.clear()  # the outcome is staged: the id is not kept any more
+    after_crash.flush()
+    assert json.loads((tmp_path / "usage.json").read_text())["turns"] == {}
+    assert UsageLedger(tmp_path, config, set(), pending=waiting.__contains__).turns == {}
 
 
 def _stack(**extra: Any) -> dict[str, Any]:

@@ -13,9 +13,10 @@ import pytest
 
 from picoclaw_gateway.agent.tools.base import ToolError
 from picoclaw_gateway.config import ChannelConfig, ScheduleConfig
+from picoclaw_gateway.delivery import own_messages
 from picoclaw_gateway.schedules import timing
 from picoclaw_gateway.schedules.requests import new_job
-from picoclaw_gateway.schedules.runner import MESSAGE_SENDER, Runner
+from picoclaw_gateway.schedules.runner import Runner
 from picoclaw_gateway.schedules.service import Schedules
 from picoclaw_gateway.schedules.store import JOBS_FILE, Job, JobStore
 from tests.fakes.openai_api import FakeOpenAI
@@ -150,19 +151,18 @@ async def test_a_crash_between_recording_and_moving_the_job_on_fires_it_once(
     await provider.close()
 
 
-async def test_recover_stages_a_fixed_message_a_crash_left_unstaged(
+async def test_a_fixed_message_a_crash_left_unstaged_is_staged_before_resume(
     openai_fake: FakeOpenAI, tmp_path: Path
 ) -> None:
     router, channel, provider = make_router(openai_fake, tmp_path / "ws")
-    runner = Runner(Schedules(JobStore(tmp_path), ScheduleConfig()), router.journal, router)
     # Recorded, then the process died before reply_ready: a fixed message and an agent task.
     message = router.journal.record(
-        SimpleNamespace(channel="telegram", chat_id="7", user_id=MESSAGE_SENDER, text="tea")
+        SimpleNamespace(channel="telegram", chat_id="7", user_id=own_messages.SENDER, text="tea")
     )
     task = router.journal.record(
         SimpleNamespace(channel="telegram", chat_id="7", user_id="42", text="[task] go")
     )
-    assert runner.recover() == 1
+    assert own_messages.stage_interrupted(router.journal) == 1
     assert router.journal.get(message).state == "reply"  # type: ignore[arg-type,union-attr]
     assert router.journal.get(task).state == "received", "an agent task runs its turn"  # type: ignore[arg-type,union-attr]
     router.resume()

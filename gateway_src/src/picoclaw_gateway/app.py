@@ -120,6 +120,7 @@ class Gateway:
         from picoclaw_gateway.channels import create_channel
         from picoclaw_gateway.chat_extras import build_extras
         from picoclaw_gateway.core import ChatCore
+        from picoclaw_gateway.delivery import own_messages
         from picoclaw_gateway.health import HealthServer
         from picoclaw_gateway.media.turn import media_turns
         from picoclaw_gateway.providers import create_provider
@@ -207,7 +208,7 @@ class Gateway:
             cfg.agent.history_max_chars,
             cfg.agent.history_message_max_chars,
         )
-        extras = build_extras(cfg, self.state_dir, channels)
+        extras = build_extras(cfg, self.state_dir, channels, journal)
         commands = schedules.commands if schedules is not None else None
         core = ChatCore(agent, sessions, journal, extras=extras, media=media_turns(cfg), commands=commands)
         router = ChatRouter(core, channels)
@@ -220,8 +221,11 @@ class Gateway:
                 with contextlib.suppress(Exception):
                     await closer()
             return 1
+        staged = own_messages.stage_interrupted(journal)  # never a turn for the LLM, even half-recorded
+        if staged:
+            log.info("staged %d reminders or alerts a crash interrupted", staged)
         if schedules is not None:
-            schedules.start(journal, router)  # stages what a crash left half-recorded, before resume
+            schedules.start(journal, router)
         resumed = router.resume()  # before the channels start: ahead of anything new in each chat
         if resumed:
             log.info("resuming %d unfinished messages from the delivery journal", resumed)
@@ -243,7 +247,7 @@ class Gateway:
         if cfg.heartbeat.enabled:
             from picoclaw_gateway.heartbeat import start_heartbeat
 
-            background.append(start_heartbeat(cfg, agent, list(channels.values())))
+            background.append(start_heartbeat(cfg, agent, router, self.state_dir))
         background.append(asyncio.create_task(tools.watch(), name="sandbox-watch"))
 
         await self._stop.wait()

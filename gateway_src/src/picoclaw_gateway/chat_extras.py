@@ -13,6 +13,7 @@ from picoclaw_gateway.budgets import UsageLedger
 from picoclaw_gateway.channels.base import Channel
 from picoclaw_gateway.config import GatewayConfig
 from picoclaw_gateway.delivery.entry import Entry
+from picoclaw_gateway.delivery.journal import Journal
 from picoclaw_gateway.long_memory import FORGET_FAILED, FORGOTTEN, NotesStore, UpdateMemoryTool
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,12 @@ class ChatExtras:
 
     def refusal(self, entry: Entry) -> str | None:
         """A notice instead of a turn (the sender is over a daily limit), or None. A turn that may
-        run is counted as one message now."""
+        run is counted as one message now (once per journal entry, across a crash's rerun)."""
         if self.ledger is None:
             return None
         key = user_key(entry)
-        notice = self.ledger.refusal(key)
-        if notice is None:
-            self.ledger.count(key, messages=1)
-        else:
+        notice = self.ledger.admit(key, entry.id)
+        if notice is not None:
             log.info("budget: refused a message of %s (over today's limit)", key)
         return notice
 
@@ -84,15 +83,23 @@ class ChatExtras:
 
     def spent(self, entry: Entry, tokens: int) -> None:
         if self.ledger is not None and tokens:
-            self.ledger.count(user_key(entry), tokens=tokens)
+            self.ledger.spent(user_key(entry), entry.id, tokens)
 
 
-def build_extras(config: GatewayConfig, state_dir: Path, channels: Mapping[str, Channel]) -> ChatExtras:
-    """Notes (when memory.enabled) and the usage ledger; the owner is each channel's first allowed user."""
+def build_extras(
+    config: GatewayConfig, state_dir: Path, channels: Mapping[str, Channel], journal: Journal
+) -> ChatExtras:
+    """Notes (when memory.enabled) and the usage ledger; the owner is each channel's first allowed
+    user. The ledger keeps a message's count key while its journal entry still waits for its turn."""
     owners = {
         f"{name}:{channel.config.allowed_users[0]}"
         for name, channel in channels.items()
         if channel.config.allowed_users
     }
     notes = NotesStore(config.workspace, config.memory.max_chars) if config.memory.enabled else None
-    return ChatExtras(notes, UsageLedger(state_dir, config.budgets, owners))
+
+    def pending(entry_id: int) -> bool:
+        entry = journal.get(entry_id)
+        return entry is not None and entry.state == "received"
+
+    return ChatExtras(notes, UsageLedger(state_dir, config.budgets, owners, pending))

@@ -100,3 +100,57 @@ async def test_heartbeat_messages_the_owner_only_when_something_needs_attention(
     [alert] = await telegram.wait_for_sent(1, chat_id=ALLOWED_USER, wait_s=interval_s * 4)
     assert alert.text == "alert.txt exists: please look at it."
     assert {m.chat_id for m in telegram.sent} == {ALLOWED_USER}, "the owner's private chat only"
+
+
+def heartbeat_every(seconds: float) -> dict[str, Any]:
+    return {"heartbeat": {"enabled": True, "interval_minutes": seconds / 60}}
+
+
+def heartbeat_requests(openai_fake: FakeOpenAI) -> int:
+    return sum("[heartbeat]" in r.last_user_text for r in openai_fake.script.requests)
+
+
+async def test_a_heartbeat_alert_cut_off_by_kill_9_is_sent_once_after_the_restart(
+    start_gateway: StartGateway, telegram: FakeTelegram, openai_fake: FakeOpenAI, workspace: Path
+) -> None:
+    (workspace / "HEARTBEAT.md").write_text("# Heartbeat checklist\n- Tell me if backups/ is empty\n")
+    alert = "backups/ is empty: last night's backup did not run."
+    openai_fake.script.add(llm_script.text(alert), match="[heartbeat]")  # the first check only
+    openai_fake.script.add(llm_script.text("HEARTBEAT_OK"), match="[heartbeat]", times=None)
+    telegram.flood_method("sendMessage", retry_after=120)  # the alert is produced, then cannot go out
+    gateway = await start_gateway(extra=heartbeat_every(2))
+    await telegram.wait_for_calls("sendMessage", 1, wait_s=20)
+    gateway.process.kill()  # type: ignore[union-attr]
+    await gateway.process.wait()  # type: ignore[union-attr]
+    telegram.flood_until.clear()
+    assert telegram.sent == []
+
+    await start_gateway(extra=heartbeat_every(2))
+    await telegram.wait_for_sent(1, chat_id=ALLOWED_USER, wait_s=20)
+    await openai_fake.script.wait_for_requests(3, wait_s=10)  # later checks ran: all clear
+    await asyncio.sleep(0.5)  # a duplicate would show up now
+    assert [m.text for m in telegram.sent] == [alert], "the alert from the journal, once"
+
+
+async def test_heartbeat_checks_missed_while_down_run_once_at_the_start_and_a_restart_repeats_none(
+    start_gateway: StartGateway, telegram: FakeTelegram, openai_fake: FakeOpenAI, workspace: Path
+) -> None:
+    (workspace / "HEARTBEAT.md").write_text("# Heartbeat checklist\n- Tell me if the disk is full\n")
+    openai_fake.script.add(llm_script.text("HEARTBEAT_OK"), match="[heartbeat]", times=None)
+    first = await start_gateway(extra=heartbeat_every(2))
+    await openai_fake.script.wait_for_requests(1, wait_s=15)
+    assert await first.stop() == 0
+    checks = heartbeat_requests(openai_fake)
+    await asyncio.sleep(5)  # two checks fall due while the gateway is down
+
+    hourly = heartbeat_every(3600)  # the next check after this start's is an hour away
+    second = await start_gateway(extra=hourly)
+    await openai_fake.script.wait_for_requests(checks + 1, wait_s=10)
+    await asyncio.sleep(1.5)
+    assert heartbeat_requests(openai_fake) == checks + 1, "once for all the checks missed"
+    assert await second.stop() == 0
+
+    await start_gateway(extra=hourly)  # a restart (loop) before the next check is due
+    await asyncio.sleep(2)
+    assert heartbeat_requests(openai_fake) == checks + 1, "a restart does not repeat the check"
+    assert telegram.sent == [], "all clear: nothing is sent"

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
 from tests.e2e.conftest import ALLOWED_USER, AskFn, StartGateway
 from tests.fakes import llm_script
 from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.telegram_api import FakeTelegram
 
 OTHER_USER = 222
 NOTES_HEADER = "Long-term notes about the user(s) of this chat"
@@ -122,3 +125,32 @@ async def test_token_budget_from_the_providers_usage_survives_a_restart(
     assert "used your 20 language-model tokens" in await ask("d", user=OTHER_USER)
     assert "tokens: 30 of 20" in await ask("/usage", user=OTHER_USER)
     assert len(openai_fake.script.requests) == 2
+
+
+async def test_a_message_run_again_after_a_kill_9_is_counted_once(
+    start_gateway: StartGateway, ask: AskFn, openai_fake: FakeOpenAI, telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    extra = {"budgets": {"daily_messages": 1, "daily_tokens": None}}
+    gateway = await start_gateway(allowed_users=[ALLOWED_USER, OTHER_USER], extra=extra)
+    openai_fake.script.add(llm_script.text("never arrives", delay_s=60), match="cut me off")
+    await telegram.push_update(OTHER_USER, "cut me off")
+    await openai_fake.script.wait_for_requests(1, wait_s=15)
+    usage_file = tmp_path / "state" / "usage.json"
+    deadline = time.monotonic() + 15
+    # Killed only once the count is on disk (written every few seconds): the worst case.
+    while not usage_file.exists() or json.loads(usage_file.read_text())["users"] != {
+        f"telegram:{OTHER_USER}": [1, 0]
+    }:
+        assert time.monotonic() < deadline, "the message count was never written"
+        await asyncio.sleep(0.1)
+    gateway.process.kill()  # type: ignore[union-attr]  # mid-turn: the journal resumes the message
+    await gateway.process.wait()  # type: ignore[union-attr]
+    openai_fake.script.clear()
+
+    await start_gateway(allowed_users=[ALLOWED_USER, OTHER_USER], extra=extra)
+    [answer] = await telegram.wait_for_sent(1, chat_id=OTHER_USER, wait_s=20)
+    assert answer.text == "echo: cut me off", "run again, not refused for its own count"
+    usage = await ask("/usage", user=OTHER_USER)
+    assert "messages: 1 of 1" in usage and "tokens: 15 (no limit)" in usage, usage
+    assert "used your 1 messages for today" in await ask("one more", user=OTHER_USER)
+    assert [r.last_user_text for r in openai_fake.script.requests] == ["cut me off", "cut me off"]

@@ -46,12 +46,9 @@ class ScheduleFeature:
         return self.schedules.cancel(entry.channel, entry.chat_id, words[1])
 
     def start(self, journal: Journal, router: ChatRouter) -> None:
-        """Before router.resume(): stage what a crash left unstaged; the runner's first pass (late
-        jobs) then runs once the resumed entries are queued ahead of it."""
+        """Before router.resume(): the runner's first pass (late jobs) then runs once the resumed
+        entries are queued ahead of it."""
         runner = Runner(self.schedules, journal, router)
-        staged = runner.recover()
-        if staged:
-            log.info("staged %d scheduled messages a crash interrupted", staged)
         pending = len(self.schedules.store)
         if pending:
             log.info("%d scheduled jobs pending", pending)

@@ -15,9 +15,8 @@ once, marked late, and a recurring job then skips to its next future time. One o
 schedules.missed_grace_s does not fire: a one-shot sends a short notice that it was missed, a
 recurring job just moves on.
 
-Fixed-message entries are recorded with user id MESSAGE_SENDER. One recorded but not yet staged
-(a crash between record and reply_ready) is staged by `recover` before the journal is resumed,
-so it never reaches the LLM.
+Fixed messages (and missed-reminder notices) are recorded by delivery.own_messages, with their
+text staged at once: they never reach the LLM, even when a crash came between the two writes.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from picoclaw_gateway.channels.base import is_allowed
+from picoclaw_gateway.delivery import own_messages
 from picoclaw_gateway.delivery.entry import JournalError
 from picoclaw_gateway.delivery.journal import Journal
 from picoclaw_gateway.router import ChatRouter
@@ -37,7 +37,6 @@ from picoclaw_gateway.schedules.store import Job, StoreError
 
 log = logging.getLogger(__name__)
 
-MESSAGE_SENDER = "schedule"  # no platform user id looks like this (all are numbers or start with U/W)
 MAX_SLEEP_S = 30.0  # wake at least this often: a wall-clock jump (NTP, suspend) is noticed soon
 RETRY_S = 30.0  # after the journal refused an occurrence (full, disk error)
 
@@ -57,15 +56,6 @@ class Runner:
         self.router = router
         self.started_at = schedules.clock()
         self._retry_at: dict[int, float] = {}
-
-    def recover(self) -> int:
-        """Stage fixed-message entries a crash left unstaged; call before the router resumes."""
-        staged = 0
-        for entry in self.journal.unfinished():
-            if entry.user_id == MESSAGE_SENDER and entry.state == "received":
-                self.journal.reply_ready(entry.id, entry.text)
-                staged += 1
-        return staged
 
     async def run(self) -> None:
         skipped = {j.channel for j in self.schedules.store.all() if j.channel not in self.router.channels}
@@ -126,11 +116,9 @@ class Runner:
             log.info("scheduled job #%d fired%s", job.id, " (late)" if late else "")
 
     def _record(self, job: Job, text: str, delivery_id: str, staged: bool) -> int | None:
-        sender = MESSAGE_SENDER if staged else job.user_id
-        entry_id = self.journal.record(_Occurrence(job.channel, job.chat_id, sender, text), delivery_id)
-        if entry_id is not None and staged:
-            self.journal.reply_ready(entry_id, text)
-        return entry_id
+        if staged:
+            return own_messages.record(self.journal, job.channel, job.chat_id, text, delivery_id)
+        return self.journal.record(_Occurrence(job.channel, job.chat_id, job.user_id, text), delivery_id)
 
     def _text(self, job: Job, late: bool, missed: bool) -> str:
         due = timing.local(job.next_due, job.tz)
