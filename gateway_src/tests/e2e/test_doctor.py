@@ -24,6 +24,7 @@ from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.web_api import FakeSearch
 
 DISCORD_TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
 SLACK_BOT_TOKEN = "xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -37,10 +38,12 @@ WRONG_KEYS = {
 WRONG_BOT_TOKEN = "654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsZZZ"
 WRONG_DISCORD_TOKEN = "MTk4NzY1NDMyMTA5ODc2NTQzMg.XyZaBc.zyxwvutsrqponmlkjihgfedcba9876543210ZY"
 WRONG_SLACK_BOT_TOKEN = "xoxb-9999999999999-9999999999999-ZyXwVuTsRqPoNmLkJiHgFeDc"
+SEARCH_KEY = "BSA-doctor-search-key-0123456789abcdef"
+WRONG_SEARCH_KEY = "BSA-wrong-search-key-fedcba9876543210"
 SECRETS = [
     BOT_TOKEN, BOT_TOKEN.split(":")[1], OPENROUTER_KEY, OPENAI_KEY, ANTHROPIC_KEY, DISCORD_TOKEN,
     SLACK_BOT_TOKEN, SLACK_APP_TOKEN, WRONG_BOT_TOKEN, WRONG_BOT_TOKEN.split(":")[1], WRONG_DISCORD_TOKEN,
-    WRONG_SLACK_BOT_TOKEN, *WRONG_KEYS.values(),
+    WRONG_SLACK_BOT_TOKEN, *WRONG_KEYS.values(), SEARCH_KEY, WRONG_SEARCH_KEY,
 ]  # fmt: skip
 GOOD_KEYS = {"openrouter": OPENROUTER_KEY, "openai": OPENAI_KEY, "anthropic": ANTHROPIC_KEY}
 MODELS = {"openrouter": "test/model", "openai": "gpt-test", "anthropic": "claude-test"}
@@ -369,4 +372,61 @@ async def test_json_report_and_warnings_keep_exit_0(
             assert checks["llm.model"]["status"] == "ok"
         warnings = {"openai": "2 warnings", "openrouter": "1 warning"}[provider]
         assert report["summary"] == f"doctor: ok (4 checks, {warnings})"
+    assert chat_requests(*llm_fakes, openai_only) == 0
+
+
+@pytest.fixture
+async def search_fake() -> AsyncIterator[FakeSearch]:
+    fake = await FakeSearch(api_key=SEARCH_KEY).start()
+    yield fake
+    await fake.close()
+
+
+@pytest.mark.parametrize("provider", ["brave", "tavily", "searxng"])
+async def test_web_search_provider_key_and_server_are_checked(
+    provider: str,
+    tmp_path: Path,
+    telegram: FakeTelegram,
+    llm_fakes: tuple[FakeOpenAI, FakeAnthropic],
+    openai_only: FakeOpenAI,
+    search_fake: FakeSearch,
+) -> None:
+    """Tavily's key is checked on /usage (no search spent), Brave's with one count=1 search (it has no
+    other way, and the line says so), SearXNG by one JSON search; a wrong key and SearXNG with JSON
+    output switched off fail naming the setting to fix."""
+    search = {"provider": provider, "api_key": SEARCH_KEY, "api_base": search_fake.base_url}
+    config = {
+        "llm": llm_section("openrouter", llm_fakes, openai_only),
+        "channel": telegram_channel(telegram),
+        "tools": {"web": {"search": search, "allow": ["127.0.0.1"]}},
+    }
+    good = await doctor(tmp_path, config)
+    assert good.code == 0, good
+    setting = "tools.web.search.api_base" if provider == "searxng" else "tools.web.search.api_key"
+    expected = {
+        "brave": "brave accepted the key (this check used one query of its quota)",
+        "tavily": "tavily accepted the key (7 of 1000 credits used)",
+        "searxng": "searxng answers searches in JSON",
+    }[provider]
+    assert good.line(setting) == f"ok   {setting}: {expected}"
+    seen = [(r.method, r.path) for r in search_fake.requests]
+    assert seen == {"brave": [("GET", "/res/v1/web/search")], "tavily": [("GET", "/usage")],
+                    "searxng": [("GET", "/search")]}[provider]  # fmt: skip
+    if provider == "brave":
+        assert search_fake.requests[0].query["count"] == "1"
+
+    if provider != "searxng":  # SearXNG itself has no keys (a proxy in front of it may)
+        search["api_key"] = WRONG_SEARCH_KEY
+        wrong = await doctor(tmp_path, config)
+        assert wrong.code == 1, wrong
+        line = wrong.line("tools.web.search.api_key")
+        assert line.startswith(f"FAIL tools.web.search.api_key: {provider} rejected the key (HTTP 401)"), line
+        assert "— fix: put a valid key from " in line
+    else:
+        search_fake.searxng_json = False
+        off = await doctor(tmp_path, config)
+        assert off.code == 1, off
+        line = off.line("tools.web.search.api_base")
+        assert line.startswith("FAIL tools.web.search.api_base: SearXNG refuses JSON output (HTTP 403)"), line
+        assert "add json to search.formats in its settings.yml" in line
     assert chat_requests(*llm_fakes, openai_only) == 0

@@ -1,8 +1,9 @@
 """Fakes of the web the web tools reach: a search API (Brave, Tavily and SearXNG dialects) and a web site.
 
-FakeSearch: GET /res/v1/web/search (Brave, key in X-Subscription-Token), POST /search (Tavily, Bearer
-key), GET /search?format=json (SearXNG). A wrong key answers 401. `results` is what every dialect
-returns; `requests` records (method, path, query, headers).
+FakeSearch: GET /res/v1/web/search (Brave, key in X-Subscription-Token), POST /search and GET /usage
+(Tavily, Bearer key), GET /search?format=json (SearXNG: 403 for a format it does not serve, as with
+`searxng_json = False`, JSON switched off in its settings.yml). A wrong key answers 401 (SearXNG has
+none). `results` is what every dialect returns; `requests` records (method, path, query, headers).
 FakeSite: pages served at the paths of `pages` (path -> (status, headers, body)), plus /slow (answers
 after 30 s) and every request recorded in `requests` (path, Host header).
 """
@@ -43,10 +44,13 @@ class FakeSearch(FakeServer):
     api_key: str | None = None
     results: list[dict[str, str]] = field(default_factory=lambda: list(DEFAULT_RESULTS))
     requests: list[SeenRequest] = field(default_factory=list)
+    searxng_json: bool = True
+    tavily_usage: int = 7  # credits the key has used (of 1000)
 
     def __post_init__(self) -> None:
         self.app = web.Application()
         self.app[FAKE_NAME] = "search"
+        self.app.router.add_get("/usage", self._tavily_usage)
         self.app.router.add_get("/res/v1/web/search", self._brave)
         self.app.router.add_post("/search", self._tavily)
         self.app.router.add_get("/search", self._searxng)
@@ -55,6 +59,7 @@ class FakeSearch(FakeServer):
     def reset(self) -> None:
         self.requests.clear()
         self.results = list(DEFAULT_RESULTS)
+        self.searxng_json = True
 
     async def _seen(self, request: web.Request) -> SeenRequest:
         body = await request.json() if request.method == "POST" else None
@@ -79,9 +84,16 @@ class FakeSearch(FakeServer):
         items = [{"title": r["title"], "url": r["url"], "content": r["snippet"]} for r in self.results]
         return refused or web.json_response({"query": seen.body.get("query"), "results": items})
 
+    async def _tavily_usage(self, request: web.Request) -> web.Response:
+        seen = await self._seen(request)
+        refused = self._refused(seen.headers.get("Authorization", "").removeprefix("Bearer "))
+        usage = {"usage": self.tavily_usage, "limit": 1000, "search_usage": self.tavily_usage}
+        account = {"current_plan": "Researcher", "plan_usage": self.tavily_usage, "plan_limit": 1000}
+        return refused or web.json_response({"key": usage, "account": account})
+
     async def _searxng(self, request: web.Request) -> web.Response:
         seen = await self._seen(request)
-        if seen.query.get("format") != "json":
+        if seen.query.get("format") != "json" or not self.searxng_json:
             return web.Response(status=403, text="format not allowed")
         items = [{"title": r["title"], "url": r["url"], "content": r["snippet"]} for r in self.results]
         return web.json_response({"query": seen.query.get("q"), "results": items})

@@ -1,5 +1,6 @@
-"""`picoclaw doctor`: validate the config, then ask the LLM provider and each chat platform
-whether the key, the model and the tokens are good, all at once and each within a deadline."""
+"""`picoclaw doctor`: validate the config, then ask the LLM provider, each chat platform and the
+web search provider whether the key, the model and the tokens are good, all at once and each
+within a deadline."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ async def _remote_checks(
     # Imported here: `doctor` on an invalid config needs no httpx.
     from picoclaw_gateway.doctor.llm import check_llm
     from picoclaw_gateway.doctor.platforms import ChannelTarget, check_channel
+    from picoclaw_gateway.doctor.search import check_search
 
     count = len(config.channels)
     jobs = [check_llm(config.llm, str(shown["llm"]["api_base"]).rstrip("/"), deadline_s)]
@@ -58,6 +60,7 @@ async def _remote_checks(
         prefix = _prefix(dialect, channel.type, index, count)
         shown_base = shown["channels"][index].get("api_base")
         jobs.append(check_channel(ChannelTarget(channel, prefix, shown_base), deadline_s))
+    jobs.append(check_search(config.web.search, shown["tools"]["web"]["search"].get("api_base"), deadline_s))
     # Every check bounds its own requests; this is the backstop for the whole run.
     backstop_s = deadline_s * 3 + 5
     try:
@@ -67,7 +70,7 @@ async def _remote_checks(
         fix = "check the host's outbound network (DNS, firewall, proxy)"
         return [Check("doctor", FAIL, f"the checks did not finish within {backstop_s:g} s", fix)]
     checks: list[Check] = []
-    for job, result in zip(["llm", *(c.type for c in config.channels)], results, strict=True):
+    for job, result in zip(["llm", *(c.type for c in config.channels), "web_search"], results, strict=True):
         if isinstance(result, BaseException):
             # A bug or an unforeseen answer must still give a line, not a traceback.
             checks.append(Check(job, FAIL, f"the check could not run ({type(result).__name__})", "report it"))
