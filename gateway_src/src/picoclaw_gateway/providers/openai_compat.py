@@ -215,7 +215,8 @@ class OpenAICompatProvider(Provider):
     ) -> LLMResponse:
         from picoclaw_gateway.providers.streaming import stream_completion
 
-        payload = self._payload(system, messages, tools)
+        # include_usage: a last chunk with the usage, so budgets count a streamed turn too.
+        payload = {**self._payload(system, messages, tools), "stream_options": {"include_usage": True}}
         return await stream_completion(self._client, self._url, payload, on_text, raise_for_status)
 
     async def chat(
