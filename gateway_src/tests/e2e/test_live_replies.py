@@ -133,3 +133,20 @@ async def test_streamed_turns_count_against_the_token_budget(
     requests = openai_fake.script.requests
     assert len(requests) == 2 and all(r.body["stream_options"] == {"include_usage": True} for r in requests)
     assert "tokens: 30 of 20" in await ask("/usage", user=OTHER_USER)
+
+
+async def test_a_server_that_refuses_stream_options_still_streams(
+    start_gateway: StartGateway, telegram: FakeTelegram, openai_fake: FakeOpenAI
+) -> None:
+    await start_gateway(extra={"replies": {"live": True, "live_interval_s": INTERVAL_S}})
+    refusal = "Unrecognized request argument supplied: stream_options"
+    openai_fake.script.add(llm_script.error(400, refusal))
+    openai_fake.script.add(llm_script.streamed("first", pieces=2, piece_delay_s=0.1))
+    assert await _ask_live(telegram, "one", ALLOWED_USER) == "first"
+    assert await _ask_live(telegram, "two", ALLOWED_USER) == "echo: two"
+    bodies = [r.body for r in openai_fake.script.requests]
+    assert [("stream_options" in b, b["stream"]) for b in bodies] == [
+        (True, True),
+        (False, True),
+        (False, True),
+    ]

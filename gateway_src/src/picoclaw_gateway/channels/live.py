@@ -65,9 +65,12 @@ class LivePreview:
                     self.message_id = await self._send(text + MORE)
                 else:
                     pause = await self._edit(self.message_id, text + MORE)
-                self._shown = text
+                if pause is None:
+                    self._shown = text
                 with contextlib.suppress(TimeoutError):  # finish() ends the pause at once
                     await asyncio.wait_for(self._stop.wait(), max(self._interval_s, pause or 0.0))
+                if pause is not None:  # a skipped edit is made up after the pause, with the latest text
+                    self._changed.set()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # cosmetic: the answer itself is delivered as usual
