@@ -2,7 +2,8 @@
 (GET /v1/models/{id} -> the model or 404 not_found_error; GET /v1/models -> the list in `models`).
 
 Checks `x-api-key` (when an expected key is set) and `anthropic-version` like the real API and
-answers real-shaped messages (text and tool_use blocks, stop_reason, usage) or errors
+answers real-shaped messages (text and tool_use blocks, stop_reason, usage; with `stream: true` the
+Messages API's server-sent events) or errors
 (401 authentication_error, 429 rate_limit_error, 529 overloaded_error, 500 api_error).
 Every request is counted by kind in `script.counts` ("chat" for messages, the only ones that cost
 tokens; "models"). Control over HTTP is the same as the OpenAI fake (/_control/script,
@@ -141,8 +142,47 @@ class FakeAnthropic(FakeServer):
             headers = {"retry-after": str(reply.retry_after)} if reply.retry_after is not None else {}
             return _error(reply.status, reply.error_message, headers)
         if body.get("stream"):
-            return _error(400, "this fake does not stream; call without stream=true")
+            return await self._stream(request, body["model"], reply)
         return web.json_response(self._message(body["model"], reply))
+
+    async def _stream(self, request: web.Request, model: str, reply: Reply) -> web.StreamResponse:
+        """The Messages API's event sequence: message_start, per block content_block_start / _delta
+        (text_delta, input_json_delta in pieces) / _stop, message_delta with usage, message_stop;
+        `ping` once. The text arrives in `reply.pieces` deltas `reply.piece_delay_s` apart."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def send(event: str, data: dict[str, Any]) -> None:
+            await response.write(f"event: {event}\ndata: {json.dumps({'type': event, **data})}\n\n".encode())
+
+        start = {**self._message(model, reply), "content": [], "stop_reason": None}
+        start["usage"] = {"input_tokens": 10, "output_tokens": 1}
+        await send("message_start", {"message": start})
+        await send("ping", {})
+        index = 0
+        if reply.text:
+            await send("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
+            step = max(1, -(-len(reply.text) // max(1, reply.pieces)))
+            for at in range(0, len(reply.text), step):
+                if at and reply.piece_delay_s:
+                    await asyncio.sleep(reply.piece_delay_s)
+                delta = {"type": "text_delta", "text": reply.text[at : at + step]}
+                await send("content_block_delta", {"index": 0, "delta": delta})
+            await send("content_block_stop", {"index": 0})
+            index = 1
+        for block in self._message(model, reply)["content"][index:]:
+            await send("content_block_start", {"index": index, "content_block": {**block, "input": {}}})
+            spelled = json.dumps(block["input"])
+            for part in (spelled[: len(spelled) // 2], spelled[len(spelled) // 2 :]):
+                delta = {"type": "input_json_delta", "partial_json": part}
+                await send("content_block_delta", {"index": index, "delta": delta})
+            await send("content_block_stop", {"index": index})
+            index += 1
+        stop = {"stop_reason": "tool_use" if reply.tool_calls else "end_turn", "stop_sequence": None}
+        await send("message_delta", {"delta": stop, "usage": {"output_tokens": 5}})
+        await send("message_stop", {})
+        await response.write_eof()
+        return response
 
     @staticmethod
     def _message(model: str, reply: Reply) -> dict[str, Any]:

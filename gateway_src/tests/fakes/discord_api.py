@@ -2,13 +2,15 @@
 
 REST (under /api/v10, "Authorization: Bot <token>", unknown token -> 401):
 GET /gateway/bot, GET /users/@me, GET /oauth2/applications/@me, POST /channels/{id}/messages
-(2000-char limit), POST /channels/{id}/typing; scripted 429 with retry_after (and the Via header
-discord.py requires to tell a Discord limit from a Cloudflare ban).
+(2000-char limit), PATCH /channels/{id}/messages/{id} (an edit: the same limit; 404 Unknown Message
+for a message the bot did not send there), POST /channels/{id}/typing; scripted 429 with retry_after
+(and the Via header discord.py requires to tell a Discord limit from a Cloudflare ban).
 Gateway (GET /gateway, JSON text frames): HELLO (op 10) -> IDENTIFY (op 2) -> READY dispatch;
 heartbeat (op 1) -> ACK (op 11); RESUME (op 6) -> replays missed dispatches, then RESUMED.
 Control, in-process: push_message() (extra message fields, any shape), wait_for_sent(), drop_socket(),
-rate_limit_next_sends(), flood_typing() (every typing call answers 429 until its window closes),
-fail_next() (scripted raw answers for a REST path ending, such as a proxy's HTML 502 or a 503).
+rate_limit_next_sends(), rate_limit_next_edits(), flood_typing() (every typing call answers 429 until
+its window closes), fail_next() (scripted raw answers for a REST path ending, such as a proxy's HTML
+502 or a 503).
 Control over HTTP: POST /_control/message {"user_id", "text", "channel_id"?, "guild_id"?, "mention"?},
 GET /_control/sent?channel_id=&count=&timeout= (408 if not reached), POST /_control/drop,
 POST /_control/rate_limit {"count", "retry_after"}.
@@ -44,6 +46,7 @@ class SentMessage:
     message_id: int
     body: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
+    edits: list[tuple[str, float]] = field(default_factory=list)  # each edit's content and time
 
 
 @dataclass
@@ -113,6 +116,8 @@ class FakeDiscord(FakeServer):
         self.resumes: list[dict[str, Any]] = []
         self.rate_limit_remaining = 0
         self.rate_limit_retry_after = 1.0
+        self.edit_limit_remaining = 0  # the next edits answered 429
+        self.edit_limit_retry_after = 1.0
         self.typing_flood_until = 0.0  # monotonic end of the typing 429 window
         self.raw_answers: dict[str, list[RawAnswer]] = {}  # REST path ending -> answers served next
         self.session: Session | None = None
@@ -189,6 +194,9 @@ class FakeDiscord(FakeServer):
 
     def rate_limit_next_sends(self, count: int, retry_after: float = 1.0) -> None:
         self.rate_limit_remaining, self.rate_limit_retry_after = count, retry_after
+
+    def rate_limit_next_edits(self, count: int, retry_after: float = 1.0) -> None:
+        self.edit_limit_remaining, self.edit_limit_retry_after = count, retry_after
 
     async def drop_socket(self) -> None:
         """Cut the websocket abruptly (no close frame), like a network failure."""
@@ -328,6 +336,13 @@ class FakeDiscord(FakeServer):
                 return web.Response(status=204)
             if parts[2] == "messages":
                 return await self._create_message(request, channel_id)
+        if (
+            request.method == "PATCH"
+            and len(parts) == 4
+            and parts[0] == "channels"
+            and parts[2] == "messages"
+        ):
+            return await self._edit_message(request, int(parts[1]), parts[3])
         return _json({"message": "404: Not Found", "code": 0}, status=404)
 
     async def _create_message(self, request: web.Request, channel_id: int) -> web.Response:
@@ -345,6 +360,27 @@ class FakeDiscord(FakeServer):
             self.sent.append(SentMessage(channel_id, content, int(payload["id"]), data))
             self._changed.notify_all()
         return _json(payload)
+
+    async def _edit_message(self, request: web.Request, channel_id: int, message_id: str) -> web.Response:
+        if self.edit_limit_remaining > 0:
+            self.edit_limit_remaining -= 1
+            return self._rate_limited(self.edit_limit_retry_after)
+        found = [m for m in self.sent_to(channel_id) if str(m.message_id) == message_id]
+        if not found:
+            return _json({"message": "Unknown Message", "code": 10008}, 404)
+        data = await request.json()
+        content = data.get("content")
+        if not isinstance(content, str) or not content.strip() or len(content) > MAX_MESSAGE_CHARS:
+            errors = {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
+                                               "message": "Must be 2000 or fewer in length."}]}}  # fmt: skip
+            return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
+        message = found[0]
+        async with self._changed:
+            message.content, message.body = content, data
+            message.edits.append((content, time.monotonic()))
+            self._changed.notify_all()
+        payload = message_payload(channel_id, self.bot_user, content)
+        return _json({**payload, "id": message_id, "edited_timestamp": _timestamp()})
 
     @staticmethod
     def _rate_limited(retry_after: float) -> web.Response:

@@ -1,6 +1,7 @@
 """Fake OpenAI-compatible chat completions server (OpenAI and OpenRouter dialects).
 
-Routes: POST /api/v1/chat/completions and /v1/chat/completions (also `stream: true` as SSE),
+Routes: POST /api/v1/chat/completions and /v1/chat/completions (also `stream: true` as SSE, with
+the usage chunk when `stream_options.include_usage`),
 GET .../models (the ids in `models`; OpenRouter's /api/v1/models is public, OpenAI's /v1/models needs
 the key; `models = None` answers 404 like servers without a model list), GET /api/v1/key (OpenRouter's
 key info: 401 for a wrong key). Every request is counted by kind in `script.counts` ("chat" for
@@ -151,7 +152,9 @@ class FakeOpenAI(FakeServer):
             headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after is not None else {}
             return web.json_response(_error_body(reply), status=reply.status, headers=headers)
         if body.get("stream"):
-            return await self._stream(request, body["model"], reply)
+            options = body.get("stream_options")
+            usage = isinstance(options, dict) and options.get("include_usage") is True
+            return await self._stream(request, body["model"], reply, usage)
         message: dict[str, Any] = {"role": "assistant", "content": reply.text}
         if reply.tool_calls:
             message["tool_calls"] = _tool_calls_json(reply)
@@ -172,19 +175,25 @@ class FakeOpenAI(FakeServer):
             }
         )
 
-    async def _stream(self, request: web.Request, model: str, reply: Reply) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, model: str, reply: Reply, include_usage: bool
+    ) -> web.StreamResponse:
+        """OpenAI's chunk sequence; with stream_options.include_usage every chunk has "usage": null
+        and a last chunk with no choices carries the usage, like the real API."""
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         chunk_id, created = f"chatcmpl-{next(_ids)}", int(time.time())
 
-        async def send(delta: dict[str, Any], finish: str | None) -> None:
-            chunk = {
+        async def send(delta: dict[str, Any] | None, finish: str | None, usage: Any = None) -> None:
+            chunk: dict[str, Any] = {
                 "id": chunk_id,
                 "object": "chat.completion.chunk",
                 "created": created,
                 "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                "choices": [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}],
             }
+            if include_usage:
+                chunk["usage"] = usage
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
 
         await send({"role": "assistant", "content": ""}, None)
@@ -196,6 +205,8 @@ class FakeOpenAI(FakeServer):
         for index, call in enumerate(_tool_calls_json(reply)):
             await send({"tool_calls": [{"index": index, **call}]}, None)
         await send({}, "tool_calls" if reply.tool_calls else "stop")
+        if include_usage:
+            await send(None, None, {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15})
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response

@@ -2,12 +2,13 @@
 
 Web API (POST /api/{method}, "Authorization: Bearer <token>", form or JSON bodies):
 auth.test (bot token), apps.connections.open (app token -> ws URL), chat.postMessage (bot token;
-text over 4,000 chars is refused as msg_too_long), scripted 429 with Retry-After.
+text over 4,000 chars is refused as msg_too_long), chat.update (channel + ts of a message the bot
+posted, else message_not_found; the same length limit), scripted 429 with Retry-After.
 Socket Mode (GET /socket?ticket=...): sends {"type": "hello"}, then events_api envelopes; records
 every ack ({"envelope_id": ...}). Envelopes pushed while no socket is open wait for the next one.
 Control, in-process: push_dm(), push_mention(), push_event() (any event shape), redeliver(),
-wait_for_sent(), wait_for_acks(), drop_socket(), rate_limit_next_posts(), fail_next() (scripted raw
-answers such as a proxy's HTML 502 or an empty 504).
+wait_for_sent(), wait_for_acks(), drop_socket(), rate_limit_next_posts(), rate_limit_next_updates(),
+fail_next() (scripted raw answers such as a proxy's HTML 502 or an empty 504).
 Control over HTTP: POST /_control/dm {"user", "text", "channel"?}, POST /_control/mention {"user", "text",
 "channel", "thread_ts"?, "also_as_message"?}, GET /_control/sent?channel=&count=&timeout= (408 if not
 reached), GET /_control/acks, POST /_control/drop.
@@ -43,6 +44,7 @@ class Posted:
     ts: str
     at: float = field(default_factory=time.monotonic)
     mrkdwn: bool = True  # chat.postMessage's default: Slack reads *bold*, <url|text>...
+    edits: list[tuple[str, float]] = field(default_factory=list)  # each chat.update's text and time
 
 
 class FakeSlack(FakeServer):
@@ -55,6 +57,8 @@ class FakeSlack(FakeServer):
         self.connections = 0
         self.rate_limit_remaining = 0
         self.rate_limit_retry_after = 1
+        self.update_limit_remaining = 0  # the next chat.update calls answered 429
+        self.update_limit_retry_after = 1
         self._pending: list[dict[str, Any]] = []  # envelopes waiting for a socket
         self.raw_answers: dict[str, list[RawAnswer]] = {}  # method -> answers served next, in order
         self._ws: web.WebSocketResponse | None = None
@@ -199,6 +203,9 @@ class FakeSlack(FakeServer):
     def rate_limit_next_posts(self, count: int, retry_after: int = 1) -> None:
         self.rate_limit_remaining, self.rate_limit_retry_after = count, retry_after
 
+    def rate_limit_next_updates(self, count: int, retry_after: int = 1) -> None:
+        self.update_limit_remaining, self.update_limit_retry_after = count, retry_after
+
     def posted_to(self, channel: str) -> list[Posted]:
         return [p for p in self.posted if p.channel == channel]
 
@@ -296,6 +303,8 @@ class FakeSlack(FakeServer):
             return web.json_response({"ok": True, "url": url})
         if method == "chat.postMessage":
             return await self._post_message(params)
+        if method == "chat.update":
+            return await self._update_message(params)
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
 
     async def _post_message(self, params: dict[str, Any]) -> web.Response:
@@ -321,6 +330,29 @@ class FakeSlack(FakeServer):
             self._changed.notify_all()
         message = {"type": "message", "user": BOT_USER, "text": text, "ts": ts, "bot_id": "B0BOT00001"}
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "message": message})
+
+    async def _update_message(self, params: dict[str, Any]) -> web.Response:
+        if self.update_limit_remaining > 0:
+            self.update_limit_remaining -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.update_limit_retry_after)},
+            )
+        channel, ts, text = (str(params.get(k) or "") for k in ("channel", "ts", "text"))
+        found = [p for p in self.posted_to(channel) if p.ts == ts]
+        if not found:
+            return web.json_response({"ok": False, "error": "message_not_found"})
+        if not text.strip():
+            return web.json_response({"ok": False, "error": "no_text"})
+        if len(text) > MAX_TEXT_CHARS:
+            return web.json_response({"ok": False, "error": "msg_too_long"})
+        async with self._changed:
+            found[0].text = text
+            found[0].edits.append((text, time.monotonic()))
+            self._changed.notify_all()
+        message = {"type": "message", "user": BOT_USER, "text": text, "bot_id": "B0BOT00001"}
+        return web.json_response({"ok": True, "channel": channel, "ts": ts, "text": text, "message": message})
 
     # ---- control (HTTP) --------------------------------------------------------------------
     async def _control_dm(self, request: web.Request) -> web.Response:

@@ -78,11 +78,13 @@ class Channel(abc.ABC):
     image_fit: tuple[int, int] = (DEFAULTS["image_max_bytes"], DEFAULTS["image_max_side_px"])
     renderer: Renderer | None = None  # writes the model's markdown in the platform's format
     edits_messages = False  # the platform can edit a sent message: live replies (replies.live)
+    # The shortest time between two edits of a live reply, whatever replies.live_interval_s says.
+    live_min_interval_s = 1.0
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
         self.formatted = config.reply_format == "markdown" and self.renderer is not None
-        self._previews: dict[str, int] = {}  # chat -> live preview message the next send writes into
+        self._previews: dict[str, str] = {}  # chat -> live preview message the next send writes into
         self._last_parts: tuple[str | None, list[Part]] = (None, [])
         self.ready = False
         self.not_ready_reason = "starting"
@@ -243,16 +245,20 @@ class Channel(abc.ABC):
         return LivePreview(
             lambda text: self.send_preview(chat_id, text),
             lambda message_id, text: self.edit_preview(chat_id, message_id, text),
-            self.config.live_interval_s,
-            lambda text: next(iter(split_text(text, self.message_limit - len(MORE), utf16_len)), ""),
+            max(self.config.live_interval_s, self.live_min_interval_s),
+            self.preview_cut,
         )
 
-    def adopt_preview(self, chat_id: str, message_id: int | None) -> None:
+    def preview_cut(self, text: str) -> str:
+        """What of the answer so far fits in one preview message, " …" included."""
+        return next(iter(split_text(text, self.message_limit - len(MORE), utf16_len)), "")
+
+    def adopt_preview(self, chat_id: str, message_id: str | None) -> None:
         """The next send to this chat writes its first part into the preview message."""
         if message_id is not None:
             self._previews[chat_id] = message_id
 
-    async def _replace_preview(self, chat_id: str, message_id: int, part: Part) -> bool:
+    async def _replace_preview(self, chat_id: str, message_id: str, part: Part) -> bool:
         try:
             await self.with_retries("edit", lambda: self.edit_part(chat_id, message_id, part))
         except Exception as exc:  # deleted by the user, too old to edit...: a new message instead
@@ -260,15 +266,15 @@ class Channel(abc.ABC):
             return False
         return True
 
-    async def send_preview(self, chat_id: str, text: str) -> int:
+    async def send_preview(self, chat_id: str, text: str) -> str:
         """A plain message that live replies edit; returns its id."""
         raise NotImplementedError
 
-    async def edit_preview(self, chat_id: str, message_id: int, text: str) -> float | None:
+    async def edit_preview(self, chat_id: str, message_id: str, text: str) -> float | None:
         """Replace the preview's text; returns a pause the platform asked for (flood control)."""
         raise NotImplementedError
 
-    async def edit_part(self, chat_id: str, message_id: int, part: Part) -> None:
+    async def edit_part(self, chat_id: str, message_id: str, part: Part) -> None:
         """Write a reply part into the preview message (formatted, or plain when refused)."""
         raise NotImplementedError
 

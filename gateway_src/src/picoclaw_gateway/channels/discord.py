@@ -5,6 +5,12 @@ is stripped). Both carry their content without the privileged message_content in
 the bot asks for none. discord.py honours REST rate limits (429 retry_after) and resumes
 the gateway session after the websocket drops; sends that still fail with a 5xx are retried.
 
+Live replies (replies.live): the preview is sent through discord.py, its edits (PATCH
+/channels/{id}/messages/{id}) through a small session of our own: discord.py would sit out a 429
+inside the call, where a preview edit is better skipped (the next one shows the latest text). The
+answer itself is written into the preview through discord.py, which waits out any 429: it is
+never lost.
+
 Poison-proof intake: a MESSAGE_CREATE from a stranger is dropped on the raw author id before
 discord.py builds anything from it, and a gateway event discord.py cannot parse is logged (type
 and id, no content) and skipped instead of breaking the connection. Discord has no
@@ -35,6 +41,7 @@ from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.config import ChannelConfig
 from picoclaw_gateway.formatting.render import DiscordMarkdown
+from picoclaw_gateway.formatting.split import Part
 from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
@@ -52,6 +59,8 @@ UNGUARDED_EVENTS = frozenset({"READY", "RESUMED"})
 # Connection errors (also "not connected" while discord.py reconnects) and 5xx: retried.
 TRANSIENT = (discord.DiscordServerError, aiohttp.ClientConnectionError, OSError, TimeoutError)
 CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
+PREVIEW_TIMEOUT_S = 10.0
+NO_MENTIONS = {"parse": []}  # an LLM's text never pings @everyone, roles or users (edits included)
 NOT_TAKEN_NOTICE = "Sorry, I could not store your last message (a problem on my side). Please send it again."
 
 
@@ -177,6 +186,8 @@ class DiscordChannel(Channel):
     message_limit = MESSAGE_LIMIT
     typing_interval_s = TYPING_INTERVAL_S
     renderer = DiscordMarkdown()  # the limit counts the markup too: the renderer prices it in
+    edits_messages = True
+    live_min_interval_s = 1.0  # message edits: 5 per 5 s in a channel
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -184,6 +195,7 @@ class DiscordChannel(Channel):
             Route.BASE = config.api_base.rstrip("/")
         self._client: _Client | None = None
         self._on_message: OnMessage | None = None
+        self._edits: aiohttp.ClientSession | None = None  # live reply previews (see the module doc)
 
     async def run(self, on_message: OnMessage) -> None:
         self._on_message = on_message
@@ -245,6 +257,29 @@ class DiscordChannel(Channel):
     async def send_chunk(self, chat_id: str, text: str) -> None:
         await self._messageable(chat_id).send(text)  # discord.py waits out 429s itself
 
+    async def send_preview(self, chat_id: str, text: str) -> str:
+        return str((await self._messageable(chat_id).send(text)).id)
+
+    async def edit_preview(self, chat_id: str, message_id: str, text: str) -> float | None:
+        if self._edits is None:
+            self._edits = aiohttp.ClientSession(
+                headers={"Authorization": f"Bot {self.config.token}", "User-Agent": "picoclaw-gateway"},
+                timeout=aiohttp.ClientTimeout(total=PREVIEW_TIMEOUT_S),
+            )
+        url = f"{Route.BASE}/channels/{int(chat_id)}/messages/{int(message_id)}"
+        body = {"content": text, "allowed_mentions": NO_MENTIONS}
+        async with self._edits.patch(url, json=body, proxy=self.config.proxy) as response:
+            if response.status == 429:  # skipped: no edits until then; the answer does not wait
+                data = await response.json(content_type=None)
+                retry_after = data.get("retry_after") if isinstance(data, dict) else None
+                return float(retry_after) if isinstance(retry_after, int | float) else RETRY_DELAY_S
+            response.raise_for_status()
+        return None
+
+    async def edit_part(self, chat_id: str, message_id: str, part: Part) -> None:
+        # Markdown is the message's plain content: nothing for Discord to refuse.
+        await self._messageable(chat_id).get_partial_message(int(message_id)).edit(content=part.text)
+
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, TRANSIENT):
             return backoff(attempt)  # discord.py retries 500/502/504 a few times, never 503
@@ -274,3 +309,5 @@ class DiscordChannel(Channel):
     async def close(self) -> None:
         await self.stop()
         await super().close()
+        if self._edits is not None:
+            await self._edits.close()

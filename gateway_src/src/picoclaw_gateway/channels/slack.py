@@ -7,6 +7,10 @@ unacknowledged and Slack delivers it again. Slack may deliver one user message t
 and app_mention, or again as a retry when an ack was late): a bounded cache of recently seen
 (channel, ts) and event ids answers it once.
 
+Live replies (replies.live): the preview is a chat.postMessage whose ts chat.update edits; a 429
+on an edit skips it (the next edit shows the latest text), and the answer is written into the
+preview with the usual retries (429 Retry-After waited out), so it is never lost.
+
 A chat is a DM channel ("D123") or, for mentions, the thread the answer goes into
 ("C123:1700000000.000100"), so each thread keeps its own history.
 
@@ -33,9 +37,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
+from picoclaw_gateway.channels.live import MORE
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
 from picoclaw_gateway.formatting.render import SlackMrkdwn, slack_escape
+from picoclaw_gateway.formatting.split import Part
 from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
@@ -142,6 +148,8 @@ class SlackChannel(Channel):
     name = "slack"
     message_limit = MESSAGE_LIMIT  # Slack has no typing indicator for bot users over the Web API
     renderer = SlackMrkdwn()
+    edits_messages = True
+    live_min_interval_s = 1.2  # chat.update is a Tier 3 method: about 50 calls a minute
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -274,11 +282,37 @@ class SlackChannel(Channel):
     async def send_markup(self, chat_id: str, text: str) -> None:
         await self._post(chat_id, text, mrkdwn=True)
 
-    async def _post(self, chat_id: str, text: str, *, mrkdwn: bool) -> None:
+    async def _post(self, chat_id: str, text: str, *, mrkdwn: bool) -> str:
         channel, _, thread_ts = chat_id.partition(THREAD_SEPARATOR)
-        await self.web.chat_postMessage(
+        response = await self.web.chat_postMessage(
             channel=channel, text=text, thread_ts=thread_ts or None, mrkdwn=mrkdwn, unfurl_links=False
         )
+        return str(response.get("ts") or "")
+
+    def preview_cut(self, text: str) -> str:
+        # Counted escaped: "&" is sent as "&amp;".
+        return next(iter(split_text(text, self.message_limit - len(MORE), escaped_len)), "")
+
+    async def send_preview(self, chat_id: str, text: str) -> str:
+        # mrkdwn on: chat.update cannot switch it, and the formatted answer is written into it.
+        return await self._post(chat_id, slack_escape(text), mrkdwn=True)
+
+    async def edit_preview(self, chat_id: str, message_id: str, text: str) -> float | None:
+        try:
+            await self._update(chat_id, message_id, slack_escape(text))
+        except SlackApiError as exc:
+            if getattr(exc.response, "status_code", None) != 429:
+                raise
+            return self.retry_delay(exc, 1)  # skipped: no edits until then; the answer does not wait
+        return None
+
+    async def edit_part(self, chat_id: str, message_id: str, part: Part) -> None:
+        # The parts are escaped (plain) or mrkdwn already; Slack refuses no markup.
+        await self._update(chat_id, message_id, part.text)
+
+    async def _update(self, chat_id: str, ts: str, text: str) -> None:
+        channel = chat_id.partition(THREAD_SEPARATOR)[0]
+        await self.web.chat_update(channel=channel, ts=ts, text=text)
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, aiohttp.ClientConnectionError | TimeoutError):

@@ -247,30 +247,34 @@ class TelegramChannel(Channel):
     async def send_markup(self, chat_id: str, text: str) -> None:
         await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text, parse_mode="HTML"))
 
-    async def send_preview(self, chat_id: str, text: str) -> int:
+    async def send_preview(self, chat_id: str, text: str) -> str:
         result = await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text))
-        return int(result["message_id"])
+        return str(result["message_id"])
 
-    async def edit_preview(self, chat_id: str, message_id: int, text: str) -> float | None:
+    async def edit_preview(self, chat_id: str, message_id: str, text: str) -> float | None:
         try:
-            await self.bot(EditMessageTextUnparsed(chat_id=int(chat_id), message_id=message_id, text=text))
+            await self.bot(
+                EditMessageTextUnparsed(chat_id=int(chat_id), message_id=int(message_id), text=text)
+            )
         except TelegramRetryAfter as exc:
             return float(exc.retry_after)  # no edits until then; the answer does not wait
         return None
 
-    async def edit_part(self, chat_id: str, message_id: int, part: Part) -> None:
+    async def edit_part(self, chat_id: str, message_id: str, part: Part) -> None:
         if part.markup:
             try:
                 await self.bot(
                     EditMessageTextUnparsed(
-                        chat_id=int(chat_id), message_id=message_id, text=part.text, parse_mode="HTML"
+                        chat_id=int(chat_id), message_id=int(message_id), text=part.text, parse_mode="HTML"
                     )
                 )
                 return
             except Exception as exc:
                 if not self.markup_refused(exc):
                     raise
-        await self.bot(EditMessageTextUnparsed(chat_id=int(chat_id), message_id=message_id, text=part.plain))
+        await self.bot(
+            EditMessageTextUnparsed(chat_id=int(chat_id), message_id=int(message_id), text=part.plain)
+        )
 
     def markup_refused(self, exc: Exception) -> bool:
         # The Bot API's answers to markup it cannot take: 400 "Bad Request: can't parse entities: ..."

@@ -14,6 +14,7 @@ from picoclaw_gateway.logging_setup import mask_secrets
 from picoclaw_gateway.providers.base import (
     ContextTooLongError,
     LLMResponse,
+    OnText,
     Provider,
     ProviderAuthError,
     ProviderError,
@@ -26,6 +27,8 @@ from picoclaw_gateway.providers.base import (
 )
 
 log = logging.getLogger(__name__)
+
+API_VERSION = "2023-06-01"  # the anthropic-version header the SDK sends too
 
 
 def to_anthropic_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -120,24 +123,25 @@ def _retry_after(exc: anthropic.APIStatusError) -> float | None:
 class AnthropicProvider(Provider):
     def __init__(self, config: LLMConfig) -> None:
         self._config = config
+        # Ours, so every body (answers and error pages) is read with the size cap.
+        self._http = CappedAsyncClient(
+            max_response_bytes=config.max_response_bytes,
+            timeout=httpx.Timeout(config.timeout_s, connect=15.0),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
+            follow_redirects=True,
+            verify=shared_ssl_context(),
+        )
         self._client = anthropic.AsyncAnthropic(
             api_key=config.api_key,
             base_url=config.api_base,
             max_retries=0,
             timeout=config.timeout_s,
-            # Ours, so every body (answers and error pages) is read with the size cap.
-            http_client=CappedAsyncClient(
-                max_response_bytes=config.max_response_bytes,
-                timeout=httpx.Timeout(config.timeout_s, connect=15.0),
-                limits=httpx.Limits(max_connections=8, max_keepalive_connections=2),
-                follow_redirects=True,
-                verify=shared_ssl_context(),
-            ),
+            http_client=self._http,
         )
 
-    async def chat(
+    def _request(
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
-    ) -> LLMResponse:
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "model": self._config.model,
             "max_tokens": self._config.max_tokens,
@@ -152,6 +156,33 @@ class AnthropicProvider(Provider):
                 {"name": t["name"], "description": t["description"], "input_schema": t["parameters"]}
                 for t in tools
             ]
+        return kwargs
+
+    async def chat_stream(
+        self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_text: OnText
+    ) -> LLMResponse:
+        """The Messages API's server-sent events, read by the shared streaming reader (the SDK's
+        event models would be built for every piece of text)."""
+        from picoclaw_gateway.providers.anthropic_stream import AnthropicAssembler
+        from picoclaw_gateway.providers.openai_compat import raise_for_status
+        from picoclaw_gateway.providers.streaming import stream_completion
+
+        headers = {"x-api-key": self._config.api_key, "anthropic-version": API_VERSION}
+        url = self._config.api_base.rstrip("/") + "/v1/messages"
+        return await stream_completion(
+            self._http,
+            url,
+            self._request(system, messages, tools),
+            on_text,
+            raise_for_status,
+            assembler=AnthropicAssembler(),
+            headers=headers,
+        )
+
+    async def chat(
+        self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+    ) -> LLMResponse:
+        kwargs = self._request(system, messages, tools)
         try:
             raw = await self._client.messages.with_raw_response.create(**kwargs)
         except (anthropic.AuthenticationError, anthropic.PermissionDeniedError) as exc:

@@ -28,6 +28,8 @@ from picoclaw_gateway.providers.base import (
 
 log = logging.getLogger(__name__)
 
+STREAM_USAGE = {"stream_options": {"include_usage": True}}
+
 
 def to_openai_messages(system: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     wire: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
@@ -195,6 +197,7 @@ class OpenAICompatProvider(Provider):
         self._config = config
         self._url = config.api_base.rstrip("/") + "/chat/completions"
         self._client = client or api_client(config, timeout=httpx.Timeout(config.timeout_s, connect=15.0))
+        self._stream_usage = True  # ask streams for their usage chunk until the server refuses it
 
     def _payload(
         self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
@@ -216,6 +219,21 @@ class OpenAICompatProvider(Provider):
         from picoclaw_gateway.providers.streaming import stream_completion
 
         payload = self._payload(system, messages, tools)
+        if self._stream_usage:
+            # include_usage: a last chunk with the usage, so budgets count a streamed turn too.
+            try:
+                return await stream_completion(
+                    self._client, self._url, {**payload, **STREAM_USAGE}, on_text, raise_for_status
+                )
+            except ProviderError as exc:
+                if isinstance(exc, RetryableProviderError) or "stream_options" not in str(exc):
+                    raise
+                self._stream_usage = False  # an older server: stream without, for good
+                log.warning(
+                    "the LLM server refused stream_options (%s); live replies stream without it, "
+                    "so budgets count no tokens for them",
+                    exc,
+                )
         return await stream_completion(self._client, self._url, payload, on_text, raise_for_status)
 
     async def chat(

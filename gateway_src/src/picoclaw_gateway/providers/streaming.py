@@ -1,16 +1,18 @@
-"""An OpenAI-compatible chat completion read as it arrives (`stream: true`, server-sent events).
+"""An answer read as it arrives (server-sent events), for every provider that streams.
 
 Used only for live replies (replies.live): each piece of text is handed to `on_text` with all the
-text so far, and the whole answer (text and tool calls, assembled from their deltas) is returned
-like a plain completion. The body is read through the same size cap as any other answer; past it
-the answer is what arrived before the cut.
+text so far, and the whole answer (text, tool calls assembled from their deltas, and the tokens
+the provider reports at the end) is returned like a plain completion. The wire format is the
+assembler's: OpenAI-compatible chunks here (`stream_options.include_usage` asks for the usage
+chunk), Anthropic's Messages events in anthropic_stream.py. The body is read through the same
+size cap as any other answer; past it the answer is what arrived before the cut.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -22,10 +24,25 @@ from picoclaw_gateway.providers.base import (
     ProviderError,
     RetryableProviderError,
     ToolCall,
+    usage_tokens,
 )
 
 
-def _arguments(raw: str) -> dict[str, Any]:
+class Assembler(Protocol):
+    """One provider's stream events put together (the neutral interface of stream_completion)."""
+
+    text: list[str]
+
+    def add(self, event: Any) -> bool:
+        """Takes one decoded `data:` event; True when it added text. Raises ProviderError for an
+        error event."""
+        ...
+
+    def response(self, truncated: bool) -> LLMResponse: ...
+
+
+def arguments_of(raw: str) -> dict[str, Any]:
+    """A tool call's arguments from the JSON text its deltas spelled out."""
     try:
         parsed = json.loads(raw or "{}")
     except ValueError:
@@ -34,11 +51,13 @@ def _arguments(raw: str) -> dict[str, Any]:
 
 
 class _Assembler:
-    """Text and tool calls put together from chunk deltas."""
+    """OpenAI-compatible chunks: text and tool calls from their deltas, tokens from the usage chunk
+    (the last one, `choices: []`, sent when `stream_options.include_usage` is asked for)."""
 
     def __init__(self) -> None:
         self.text: list[str] = []
         self.calls: dict[int, dict[str, str]] = {}
+        self.tokens = 0
 
     def add(self, chunk: Any) -> bool:
         """Takes one chunk; True when it added text."""
@@ -50,6 +69,8 @@ class _Assembler:
             raise ProviderError(
                 f"the LLM provider returned an error: {mask_secrets(str(detail)[:1000])[:300]}"
             )
+        if isinstance(chunk.get("usage"), dict):
+            self.tokens = usage_tokens(chunk["usage"], "prompt_tokens", "completion_tokens")
         choices = chunk.get("choices")
         delta = (
             choices[0].get("delta")
@@ -76,14 +97,24 @@ class _Assembler:
         return False
 
     def response(self, truncated: bool) -> LLMResponse:
-        calls = [
-            ToolCall(id=slot["id"] or f"call_{index}", name=slot["name"], arguments=_arguments(slot["args"]))
-            for index, slot in sorted(self.calls.items())
-            if slot["name"]
-        ]
-        return LLMResponse(
-            text="".join(self.text), tool_calls=[] if truncated else calls, truncated=truncated
+        return assembled_response(self.text, self.calls, truncated, self.tokens, "call_")
+
+
+def assembled_response(
+    text: list[str], calls: dict[int, dict[str, str]], truncated: bool, tokens: int, id_prefix: str
+) -> LLMResponse:
+    """The answer from its pieces: `calls` maps a position to the call's id, name and arguments
+    JSON. Past the size cap the tool calls are dropped (their arguments may be cut too)."""
+    tool_calls = [
+        ToolCall(
+            id=slot["id"] or f"{id_prefix}{index}", name=slot["name"], arguments=arguments_of(slot["args"])
         )
+        for index, slot in sorted(calls.items())
+        if slot["name"]
+    ]
+    return LLMResponse(
+        text="".join(text), tool_calls=[] if truncated else tool_calls, truncated=truncated, tokens=tokens
+    )
 
 
 async def stream_completion(
@@ -92,10 +123,15 @@ async def stream_completion(
     payload: dict[str, Any],
     on_text: OnText,
     raise_for_status: Callable[[int, httpx.Headers, str], None],
+    *,
+    assembler: Assembler | None = None,
+    headers: dict[str, str] | None = None,
 ) -> LLMResponse:
-    assembled = _Assembler()
+    """POST `payload` with `stream: true`; `assembler` reads the events (default: OpenAI chunks)."""
+    assembled: Assembler = assembler if assembler is not None else _Assembler()
     try:
-        async with client.stream("POST", url, json={**payload, "stream": True}) as response:
+        body = {**payload, "stream": True}
+        async with client.stream("POST", url, json=body, headers=headers) as response:
             if response.status_code >= 400:
                 await response.aread()
                 raise_for_status(response.status_code, response.headers, response.text)
