@@ -21,9 +21,18 @@ def _int(value: Any) -> int | None:
 
 
 def pick_attachment(
-    items: list[dict[str, Any]], *, url: str, mime: str, size: str, width: str, height: str, seconds: str
+    items: list[dict[str, Any]],
+    *,
+    url: str,
+    mime: str,
+    size: str,
+    width: str,
+    height: str,
+    seconds: str,
+    name: str,
 ) -> MediaRef | None:
-    """The first image or audio item (Slack `files`, Discord `attachments`), named by its field names."""
+    """The first image or audio item (Slack `files`, Discord `attachments`), named by its field
+    names; with neither, the first other file, as a document."""
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get(url), str):
             continue
@@ -42,6 +51,11 @@ def pick_attachment(
             width=_int(item.get(width)),
             height=_int(item.get(height)),
         )
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get(url), str):
+            kind_mime = item.get(mime) if isinstance(item.get(mime), str) else ""
+            filename = item.get(name) if isinstance(item.get(name), str) else ""
+            return MediaRef("document", item[url], kind_mime, size=_int(item.get(size)), name=filename)
     return None
 
 

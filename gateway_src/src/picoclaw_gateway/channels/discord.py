@@ -23,7 +23,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 import discord
@@ -34,6 +34,7 @@ from discord.http import Route
 from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.config_validator import DEFAULTS
 from picoclaw_gateway.formatting.render import DiscordMarkdown
 from picoclaw_gateway.media.ref import MediaRef
 
@@ -69,7 +70,8 @@ def minimal_intents() -> discord.Intents:
 
 
 def discord_media(message: discord.Message) -> MediaRef | None:
-    """The first image or audio attachment (a voice message is an audio/ogg one with a duration)."""
+    """The first image or audio attachment (a voice message is an audio/ogg one with a duration), else
+    the first other file (a document)."""
     items = [
         {
             "url": a.url,
@@ -78,11 +80,19 @@ def discord_media(message: discord.Message) -> MediaRef | None:
             "width": a.width,
             "height": a.height,
             "duration": getattr(a, "duration", None),
+            "filename": a.filename,
         }
         for a in message.attachments
     ]
     return pick_attachment(
-        items, url="url", mime="content_type", size="size", width="width", height="height", seconds="duration"
+        items,
+        url="url",
+        mime="content_type",
+        size="size",
+        width="width",
+        height="height",
+        seconds="duration",
+        name="filename",
     )
 
 
@@ -177,6 +187,7 @@ class DiscordChannel(Channel):
     message_limit = MESSAGE_LIMIT
     typing_interval_s = TYPING_INTERVAL_S
     renderer = DiscordMarkdown()  # the limit counts the markup too: the renderer prices it in
+    upload_max_bytes = DEFAULTS["discord_upload_max_bytes"]  # media.documents.discord_upload_max_bytes
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -244,6 +255,16 @@ class DiscordChannel(Channel):
 
     async def send_chunk(self, chat_id: str, text: str) -> None:
         await self._messageable(chat_id).send(text)  # discord.py waits out 429s itself
+
+    def configure_files(self, discord_upload_max_bytes: int) -> None:
+        self.upload_max_bytes = discord_upload_max_bytes
+
+    async def send_file(self, chat_id: str, handle: BinaryIO, filename: str, size: int, caption: str) -> None:
+        handle.seek(0)
+        # A multipart message (payload_json + files[0]); discord.py streams the open file and
+        # rewinds it for its own retries. A file object passed in is never closed by discord.py.
+        attachment = discord.File(handle, filename=filename)
+        await self._messageable(chat_id).send(content=caption[:MESSAGE_LIMIT] or None, file=attachment)
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, TRANSIENT):
