@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -174,7 +175,9 @@ class FakeDiscord(FakeServer):
         flags 8192 for a voice message."""
         attachment_id = str(next(_snowflakes))
         self.attachments[attachment_id] = data
-        url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}?ex=0&is=0&hm=fake"
+        # The CDN path carries a cleaned name (Discord's own cleaning differs; the object keeps the raw one).
+        path_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "file"
+        url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{path_name}?ex=0&is=0&hm=fake"
         return {"id": attachment_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
                 "content_type": content_type, **extra}  # fmt: skip
 

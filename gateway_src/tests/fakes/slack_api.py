@@ -28,6 +28,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
 
@@ -140,7 +141,7 @@ class FakeSlack(FakeServer):
         original_w/original_h for images, duration_ms for audio clips."""
         file_id = f"F{len(self.files):08d}"
         self.files[file_id] = data
-        url = f"{self.base_url}/files-pri/{TEAM}-{file_id}/{name}"
+        url = f"{self.base_url}/files-pri/{TEAM}-{file_id}/{quote(name, safe='')}"  # like Slack: escaped
         return {"id": file_id, "name": name, "mimetype": mimetype, "size": len(data), "url_private": url,
                 "url_private_download": url + "?download=1", **extra}  # fmt: skip
 

@@ -53,7 +53,7 @@ async def fetch_into(
         return await asyncio.wait_for(_fetch(sink, url, headers, max_bytes, timeout_s, proxy), timeout_s)
     except TimeoutError as exc:
         raise MediaUnavailable(f"the download took longer than {timeout_s:g} s") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a platform's URL httpx cannot send
         raise MediaUnavailable(f"the download failed ({type(exc).__name__})") from exc
 
 
