@@ -10,15 +10,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from picoclaw_gateway.channels.attachments import pick_attachment
+from picoclaw_gateway.channels.attachments import Fields, pick_attachment
 from picoclaw_gateway.config_validator import validate
 from picoclaw_gateway.delivery import Journal
 from picoclaw_gateway.media.inbox import MAX_NAME_BYTES, InboxFile, chat_folder, safe_name
 from picoclaw_gateway.media.ref import MediaRef
 from tests.test_unit_media import _config
 
-FIELDS = {"url": "url", "mime": "type", "size": "size", "width": "w", "height": "h", "seconds": "s",
-          "name": "filename"}  # fmt: skip
+FIELDS = Fields("url", "type", "size", "w", "h", "s", "filename")
 
 
 @pytest.mark.parametrize(
@@ -92,11 +91,11 @@ def test_inbox_keeps_the_setgid_bit_of_a_shared_workspace(tmp_path: Path) -> Non
 def test_an_attachment_that_is_neither_image_nor_audio_is_a_document() -> None:
     items = [{"url": "https://x/1", "type": "application/zip", "size": 10, "filename": "a.zip"},
              {"url": "https://x/2", "type": "image/png", "size": 5, "filename": "b.png"}]  # fmt: skip
-    assert pick_attachment(items, **FIELDS).kind == "image"  # type: ignore[union-attr]
-    assert pick_attachment(items[:1], **FIELDS) == MediaRef(
+    assert pick_attachment(items, FIELDS).kind == "image"  # type: ignore[union-attr]
+    assert pick_attachment(items[:1], FIELDS) == MediaRef(
         "document", "https://x/1", "application/zip", size=10, name="a.zip"
     )
-    assert pick_attachment([{"type": "text/plain"}], **FIELDS) is None
+    assert pick_attachment([{"type": "text/plain"}], FIELDS) is None
 
 
 def test_the_journal_keeps_a_documents_name(tmp_path: Path) -> None:

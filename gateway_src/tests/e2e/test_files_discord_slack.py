@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import LaunchGateway, openrouter_llm
+from tests.e2e.gateway_process import GatewayProcess
 from tests.e2e.test_discord import ALLOWED as DISCORD_USER
 from tests.e2e.test_discord import DISCORD_TOKEN, discord_channel
 from tests.e2e.test_files import payload, saved_path, tool_results
@@ -21,6 +22,15 @@ from tests.fakes.slack_api import FakeSlack
 
 MIB = 1024 * 1024
 DOCUMENTS = {"max_bytes": 2 * MIB, "discord_upload_max_bytes": 1 * MIB}
+
+
+async def launch(
+    launch_gateway: LaunchGateway, openai_fake: FakeOpenAI, channel: dict[str, Any]
+) -> GatewayProcess:
+    config = {"llm": openrouter_llm(openai_fake), "channels": [channel], "media": {"documents": DOCUMENTS}}
+    gateway = await launch_gateway(config)
+    await gateway.wait_status("/ready", 200, wait_s=30)
+    return gateway
 
 
 def refusals(workspace: Path, outside: Path, big: int) -> list[dict[str, Any]]:
@@ -53,10 +63,7 @@ async def test_discord_document_saved_refused_over_cap_and_sent_back(
 ) -> None:
     fake = await FakeDiscord(DISCORD_TOKEN).start()
     try:
-        config = {"llm": openrouter_llm(openai_fake), "channels": [discord_channel(fake)],
-                  "media": {"documents": DOCUMENTS}}  # fmt: skip
-        gateway = await launch_gateway(config)
-        await gateway.wait_status("/ready", 200, wait_s=30)
+        await launch(launch_gateway, openai_fake, discord_channel(fake))
         await fake.wait_connected()
         data = payload(700 * 1024)
         item = fake.add_attachment(DISCORD_USER, data, "../../etc/notes.csv", "text/csv")
@@ -92,10 +99,7 @@ async def test_slack_document_saved_with_the_bot_token_and_sent_back_through_the
 ) -> None:
     fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
     try:
-        config = {"llm": openrouter_llm(openai_fake), "channels": [slack_channel(fake)],
-                  "media": {"documents": DOCUMENTS}}  # fmt: skip
-        gateway = await launch_gateway(config)
-        await gateway.wait_status("/ready", 200, wait_s=30)
+        gateway = await launch(launch_gateway, openai_fake, slack_channel(fake))
         await fake.wait_connected()
         data = payload(1536 * 1024)
         item = fake.add_file(data, "Budget\x002026 .xlsx", "application/vnd.ms-excel", filetype="xlsx")

@@ -31,7 +31,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
+from picoclaw_gateway.channels.attachments import DISCORD_FIELDS, checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.config import ChannelConfig
 from picoclaw_gateway.config_validator import DEFAULTS
@@ -84,16 +84,7 @@ def discord_media(message: discord.Message) -> MediaRef | None:
         }
         for a in message.attachments
     ]
-    return pick_attachment(
-        items,
-        url="url",
-        mime="content_type",
-        size="size",
-        width="width",
-        height="height",
-        seconds="duration",
-        name="filename",
-    )
+    return pick_attachment(items, DISCORD_FIELDS)
 
 
 def _snowflake(value: Any) -> int | None:

@@ -33,7 +33,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
+from picoclaw_gateway.channels.attachments import SLACK_FIELDS, checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
@@ -128,16 +128,7 @@ def slack_media(event: dict[str, Any]) -> MediaRef | None:
         else f
         for f in files
     ]
-    return pick_attachment(
-        items,
-        url="url_private",  # with the bot token it answers the file's bytes
-        mime="mimetype",
-        size="size",
-        width="original_w",
-        height="original_h",
-        seconds="seconds",
-        name="name",
-    )
+    return pick_attachment(items, SLACK_FIELDS)
 
 
 def chat_for(event: dict[str, Any]) -> str | None:

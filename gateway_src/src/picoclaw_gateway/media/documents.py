@@ -52,16 +52,10 @@ async def save_document(
     if media.size is not None and media.size > cap:
         return None, too_big.format(size=size_text(media.size), cap=size_text(cap))
     name = safe_name(media.name, _default_name(media.mime))
+    target: InboxFile | None = None
     try:
         url, headers = await channel.media_location(media)
         target = InboxFile(workspace, chat_folder(channel.name, chat_id), name)
-    except MediaUnavailable as exc:
-        log.warning("%s: could not fetch a document: %s", channel.name, exc)
-        return None, f"I could not fetch that file from {channel.name} ({exc}). Please send it again."
-    except OSError as exc:
-        log.error("could not save a document in the workspace's inbox: %s", exc.strerror)
-        return None, "I could not save that file in my workspace (a problem on my side)."
-    try:
         size = await fetch_into(
             target.write,
             url,
@@ -80,7 +74,8 @@ async def save_document(
         log.error("could not save a document in the workspace's inbox: %s", exc.strerror)
         return None, "I could not save that file in my workspace (a problem on my side)."
     finally:
-        target.discard()
+        if target is not None:
+            target.discard()  # after a commit: only closes the folder
     log.info("%s: saved a document of %d bytes as %s", channel.name, size, saved)
     note = f"{FILE_MARK}, saved as {saved} ({size_text(size)})]"
     caption = text.strip()
