@@ -111,17 +111,26 @@ async def test_slack_document_saved_with_the_bot_token_and_sent_back_through_the
         saved = saved_path(openai_fake, workspace)
         assert saved.read_bytes() == data and stat.S_IMODE(saved.stat().st_mode) == 0o660
 
+        fake.files_read_scope = False  # Slack's sign-in page (HTTP 200) must not be saved as the file
+        await fake.push_dm(
+            SLACK_USER, "", channel=DM, files=[fake.add_file(b"%PDF-1.7", "a.pdf", "application/pdf")]
+        )
+        posted = await fake.wait_for_sent(2, DM, wait_s=20)
+        assert "could not fetch that file" in posted[1].text and "files:read" in posted[1].text
+        assert not (workspace / "inbox" / f"slack-{DM}" / "a.pdf").exists()
+        fake.files_read_scope = True
+
         huge = fake.add_file(b"x" * 10, "dump.sql", "text/plain")
         huge["size"] = 5 * MIB
         await fake.push_dm(SLACK_USER, "", channel=DM, files=[huge])
-        posted = await fake.wait_for_sent(2, DM, wait_s=20)
-        assert posted[1].text == "This file is too large for me (5.0 MB; the limit is 2.0 MB)."
-        assert len(fake.file_fetches) == 1
+        posted = await fake.wait_for_sent(3, DM, wait_s=20)
+        assert posted[2].text == "This file is too large for me (5.0 MB; the limit is 2.0 MB)."
+        assert len(fake.file_fetches) == 2
 
         script_send(openai_fake, saved.relative_to(workspace).as_posix(),
                     refusals(workspace, tmp_path / "secret.txt", 1024 * MIB + 1))  # fmt: skip
         await fake.push_dm(SLACK_USER, "send it back", channel=DM)
-        await fake.wait_for_sent(3, DM, wait_s=20)
+        await fake.wait_for_sent(4, DM, wait_s=20)
         [shared] = fake.shared
         assert (shared.channel, shared.thread_ts, shared.filename) == (DM, None, "Budget_2026.xlsx")
         assert shared.data == data and shared.initial_comment == "back to you"

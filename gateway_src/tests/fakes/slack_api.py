@@ -90,6 +90,7 @@ class FakeSlack(FakeServer):
         self.upload_auth: list[str | None] = []  # the Authorization header of each upload POST
         self.app.router.add_post("/upload/v1/{file_id}", self._upload)
         self.file_fetches: list[str | None] = []  # the Authorization header of each file download
+        self.files_read_scope = True  # False: the app lacks files:read (url_private: the sign-in page)
         self.app.router.add_get("/socket", self._socket)
         self.app.router.add_post("/_control/dm", self._control_dm)
         self.app.router.add_post("/_control/mention", self._control_mention)
@@ -149,7 +150,7 @@ class FakeSlack(FakeServer):
         auth = request.headers.get("Authorization")
         self.file_fetches.append(auth)
         file_id = request.match_info["team_file"].rsplit("-", 1)[-1]
-        if auth != f"Bearer {self.bot_token}":
+        if auth != f"Bearer {self.bot_token}" or not self.files_read_scope:
             # Like Slack: no valid token, and url_private answers 200 with the sign-in page.
             return web.Response(text="<!DOCTYPE html><html>Sign in to Slack</html>", content_type="text/html")
         if file_id not in self.files:

@@ -63,6 +63,7 @@ async def save_document(
             max_bytes=cap,
             timeout_s=config.download_timeout_s * DOCUMENT_TIMEOUT_FACTOR,
             proxy=channel.config.proxy,
+            expect_html=media.mime.startswith("text/html"),
         )
         saved = target.commit()
     except MediaTooLarge as exc:

@@ -46,11 +46,15 @@ async def fetch_into(
     max_bytes: int,
     timeout_s: float,
     proxy: str | None = None,
+    expect_html: bool = False,
 ) -> int:
     """fetch_capped, each chunk handed to `sink` as it arrives (a file: a document is never held
-    whole); returns the byte count. The same caps, limits and errors."""
+    whole); returns the byte count. The same caps, limits and errors. A web page where the file was
+    not one (`expect_html` False) is MediaUnavailable: Slack answers url_private with its sign-in
+    page, HTTP 200, when the app lacks the files:read scope; that page must not pass for the file."""
+    fetch = _fetch(sink, url, headers, max_bytes, timeout_s, proxy, expect_html)
     try:
-        return await asyncio.wait_for(_fetch(sink, url, headers, max_bytes, timeout_s, proxy), timeout_s)
+        return await asyncio.wait_for(fetch, timeout_s)
     except TimeoutError as exc:
         raise MediaUnavailable(f"the download took longer than {timeout_s:g} s") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a platform's URL httpx cannot send
@@ -64,6 +68,7 @@ async def _fetch(
     max_bytes: int,
     timeout_s: float,
     proxy: str | None,
+    expect_html: bool = True,
 ) -> int:
     async with (
         httpx.AsyncClient(
@@ -76,6 +81,10 @@ async def _fetch(
     ):
         if response.status_code != 200:
             raise MediaUnavailable(f"the platform answered HTTP {response.status_code}")
+        if not expect_html and response.headers.get("content-type", "").startswith("text/html"):
+            raise MediaUnavailable(
+                "the platform answered a web page instead of the file (Slack: scope files:read?)"
+            )
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > max_bytes:
             raise MediaTooLarge(int(declared))
