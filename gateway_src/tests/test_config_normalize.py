@@ -183,6 +183,7 @@ def test_normalized_shape_and_defaults() -> None:
             "image_max_side_px": 2048,
             "download_timeout_s": 60.0,
             "transcription": None,
+            "documents": {"enabled": True, "max_bytes": 20971520, "discord_upload_max_bytes": 10485760},
         },
         "replies": {"format": "markdown", "live": False, "live_interval_s": 1.5},
         "schedules": {

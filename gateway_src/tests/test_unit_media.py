@@ -71,7 +71,10 @@ def test_telegram_takes_the_largest_photo_size_within_the_caps() -> None:
     voice = telegram_media({"voice": {"file_id": "v", "duration": 7, "file_size": 5000}}, (1, 1))
     assert voice == MediaRef("audio", "v", "audio/ogg", size=5000, seconds=7)
     assert telegram_media({"document": {"file_id": "d", "mime_type": "image/png"}}, (1, 1)).kind == "image"  # type: ignore[union-attr]
-    assert telegram_media({"document": {"file_id": "d", "mime_type": "application/pdf"}}, (1, 1)) is None
+    pdf = {"file_id": "d", "mime_type": "application/pdf", "file_name": "a.pdf", "file_size": 9}
+    assert telegram_media({"document": pdf}, (1, 1)) == MediaRef(
+        "document", "d", "application/pdf", size=9, name="a.pdf"
+    )
     assert telegram_media({"sticker": {"file_id": "s"}}, (1, 1)) is None
 
 

@@ -147,6 +147,7 @@ class Gateway:
                 )
                 return 2
             channel.image_fit = (cfg.media.image_max_bytes, cfg.media.image_max_side_px)
+            channel.configure_files(cfg.media.documents.discord_upload_max_bytes)
             if channel.name in channels:
                 channel.name = f"{channel.name}{index}"
             channels[channel.name] = channel
@@ -191,6 +192,12 @@ class Gateway:
 
             schedules = ScheduleFeature(cfg.schedules, self.state_dir)
             registry = ToolRegistry([*registry.tools(), schedules.tool])  # runs in the gateway: no sandbox
+        if cfg.media.documents.enabled:
+            from picoclaw_gateway.agent.tools.base import ToolRegistry
+            from picoclaw_gateway.agent.tools.send_file import SendFileTool
+
+            # In the gateway: it needs the chat's connection; it reads only beneath the workspace.
+            registry = ToolRegistry([*registry.tools(), SendFileTool(cfg.workspace, channels)])
         agent = AgentLoop(
             provider,
             registry,

@@ -97,6 +97,15 @@ class TranscriptionConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentsConfig:
+    """Files sent in chat, saved to the workspace's inbox/, and the send_file tool (media/documents.py)."""
+
+    enabled: bool = DEFAULTS["documents_enabled"]
+    max_bytes: int = DEFAULTS["documents_max_bytes"]
+    discord_upload_max_bytes: int = DEFAULTS["discord_upload_max_bytes"]
+
+
+@dataclass(frozen=True, slots=True)
 class MediaConfig:
     """Photos and voice notes (media/): vision "auto" | True | False; transcription None: off."""
 
@@ -105,6 +114,7 @@ class MediaConfig:
     image_max_side_px: int = DEFAULTS["image_max_side_px"]
     download_timeout_s: float = DEFAULTS["media_download_timeout_s"]
     transcription: TranscriptionConfig | None = None
+    documents: DocumentsConfig = DocumentsConfig()
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +246,7 @@ def _media(media: dict[str, Any]) -> MediaConfig:
         image_max_side_px=media["image_max_side_px"],
         download_timeout_s=float(media["download_timeout_s"]),
         transcription=None if transcription is None else TranscriptionConfig(**transcription),
+        documents=DocumentsConfig(**media["documents"]),
     )
 
 

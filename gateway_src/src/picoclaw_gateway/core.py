@@ -119,7 +119,7 @@ class ChatCore:
             async with self._turns, channel.typing(entry.chat_id):
                 user = Prepared(entry.text, entry.text)
                 if entry.media is not None:
-                    user = await self.media.prepare(entry.text, entry.media, channel)
+                    user = await self.media.prepare(entry.text, entry.media, channel, entry.chat_id)
                 if user.notice is None:
                     if history is None:
                         history = self.load_history(*key)

@@ -133,7 +133,7 @@ async def test_over_cap_images_are_refused_with_a_notice(
     assert "PNG, JPEG, GIF or WebP" in await send_media(telegram, not_image)
     assert openai_fake.script.requests == []
     # A sticker is still neither text, photo nor voice.
-    assert "only read text, photos and voice" in await send_media(telegram, STICKER)
+    assert "only read text, photos, voice messages and files" in await send_media(telegram, STICKER)
 
 
 async def test_photo_to_anthropic_is_an_image_block(

@@ -2,9 +2,11 @@
 
 REST (under /api/v10, "Authorization: Bot <token>", unknown token -> 401):
 GET /gateway/bot, GET /users/@me, GET /oauth2/applications/@me, POST /channels/{id}/messages
-(2000-char limit), PATCH /channels/{id}/messages/{id} (an edit: the same limit; 404 Unknown Message
-for a message the bot did not send there), POST /channels/{id}/typing; scripted 429 with retry_after
-(and the Via header discord.py requires to tell a Discord limit from a Cloudflare ban).
+(2000-char limit; JSON, or multipart with payload_json and files[n] parts: the sent message's
+attachments, 413 with code 40005 past `upload_limit`), PATCH /channels/{id}/messages/{id} (an edit:
+the same limit; 404 Unknown Message for a message the bot did not send there), POST
+/channels/{id}/typing; scripted 429 with retry_after (and the Via header discord.py requires to
+tell a Discord limit from a Cloudflare ban).
 Gateway (GET /gateway, JSON text frames): HELLO (op 10) -> IDENTIFY (op 2) -> READY dispatch;
 heartbeat (op 1) -> ACK (op 11); RESUME (op 6) -> replays missed dispatches, then RESUMED.
 Control, in-process: push_message() (extra message fields, any shape), wait_for_sent(), drop_socket(),
@@ -24,6 +26,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,10 +35,12 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
+from tests.fakes.uploads import Upload, UploadTooLarge, read_form
 
 MAX_MESSAGE_CHARS = 2000
 BOT_ID = 900000000000000001
 HEARTBEAT_INTERVAL_MS = 41250
+UPLOAD_LIMIT = 10 * 1024 * 1024  # a bot's uploads in a server without boosts
 _snowflakes = itertools.count(1_100_000_000_000_000_000)
 
 
@@ -47,6 +52,7 @@ class SentMessage:
     body: dict[str, Any] = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
     edits: list[tuple[str, float]] = field(default_factory=list)  # each edit's content and time
+    files: list[Upload] = field(default_factory=list)  # the attachments, as uploaded
 
 
 @dataclass
@@ -109,6 +115,7 @@ class FakeDiscord(FakeServer):
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.bot_user = _user(BOT_ID, "picoclaw-test", bot=True)
         self.sent: list[SentMessage] = []
+        self.upload_limit = UPLOAD_LIMIT
         self.typing: list[tuple[int, float]] = []
         self.rest_calls: list[tuple[str, str, float]] = []  # method, path, when
         self.gateway_ops: list[int] = []  # every op code the client sent
@@ -174,7 +181,9 @@ class FakeDiscord(FakeServer):
         flags 8192 for a voice message."""
         attachment_id = str(next(_snowflakes))
         self.attachments[attachment_id] = data
-        url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{filename}?ex=0&is=0&hm=fake"
+        # The CDN path carries a cleaned name (Discord's own cleaning differs; the object keeps the raw one).
+        path_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "file"
+        url = f"{self.base_url}/attachments/{channel_id}/{attachment_id}/{path_name}?ex=0&is=0&hm=fake"
         return {"id": attachment_id, "filename": filename, "size": len(data), "url": url, "proxy_url": url,
                 "content_type": content_type, **extra}  # fmt: skip
 
@@ -349,15 +358,27 @@ class FakeDiscord(FakeServer):
         if self.rate_limit_remaining > 0:
             self.rate_limit_remaining -= 1
             return self._rate_limited(self.rate_limit_retry_after)
-        data = await request.json()
+        files: list[Upload] = []
+        if request.content_type == "multipart/form-data":
+            try:
+                fields, uploads = await read_form(request, self.upload_limit)
+            except UploadTooLarge:
+                return _json({"message": "Request entity too large", "code": 40005}, 413)
+            data = json.loads(fields.get("payload_json") or "{}")
+            files = [uploads[name] for name in sorted(uploads) if name.startswith("files[")]
+        else:
+            data = await request.json()
         content = str(data.get("content") or "")
-        if not content.strip() or len(content) > MAX_MESSAGE_CHARS:
+        if (not content.strip() and not files) or len(content) > MAX_MESSAGE_CHARS:
             errors = {"content": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
                                                "message": "Must be 2000 or fewer in length."}]}}  # fmt: skip
             return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
         payload = message_payload(channel_id, self.bot_user, content)
+        payload["attachments"] = [
+            self.add_attachment(channel_id, f.data, f.filename, f.content_type) for f in files
+        ]
         async with self._changed:
-            self.sent.append(SentMessage(channel_id, content, int(payload["id"]), data))
+            self.sent.append(SentMessage(channel_id, content, int(payload["id"]), data, files=files))
             self._changed.notify_all()
         return _json(payload)
 

@@ -3,7 +3,11 @@
 Web API (POST /api/{method}, "Authorization: Bearer <token>", form or JSON bodies):
 auth.test (bot token), apps.connections.open (app token -> ws URL), chat.postMessage (bot token;
 text over 4,000 chars is refused as msg_too_long), chat.update (channel + ts of a message the bot
-posted, else message_not_found; the same length limit), scripted 429 with Retry-After.
+posted, else message_not_found; the same length limit), the file upload flow
+(files.getUploadURLExternal -> POST the bytes to its upload_url, raw or multipart, no token ->
+files.completeUploadExternal shares them in a channel or thread), scripted 429 with Retry-After.
+Files sent by users: url_private answers the bytes only with the bot token (the sign-in page
+otherwise, like Slack).
 Socket Mode (GET /socket?ticket=...): sends {"type": "hello"}, then events_api envelopes; records
 every ack ({"envelope_id": ...}). Envelopes pushed while no socket is open wait for the next one.
 Control, in-process: push_dm(), push_mention(), push_event() (any event shape), redeliver(),
@@ -26,14 +30,29 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import WSMsgType, web
 
 from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
+from tests.fakes.uploads import UploadTooLarge, read_form, read_raw
 
 MAX_TEXT_CHARS = 4000
 BOT_USER = "UBOT0PICO1"
 TEAM = "T0TEAM0001"
+MAX_FILE_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass
+class SharedFile:
+    """A file the bot uploaded and shared (files.completeUploadExternal)."""
+
+    channel: str
+    thread_ts: str | None
+    filename: str
+    title: str
+    data: bytes
+    initial_comment: str
 
 
 @dataclass
@@ -71,7 +90,12 @@ class FakeSlack(FakeServer):
         self.app.router.add_post("/api/{method}", self._web_api)
         self.app.router.add_get("/files-pri/{team_file}/{name}", self._file_private)
         self.files: dict[str, bytes] = {}  # file id -> bytes behind its url_private
+        self.uploads: dict[str, dict[str, Any]] = {}  # file id -> upload ticket (filename, length, data)
+        self.shared: list[SharedFile] = []
+        self.upload_auth: list[str | None] = []  # the Authorization header of each upload POST
+        self.app.router.add_post("/upload/v1/{file_id}", self._upload)
         self.file_fetches: list[str | None] = []  # the Authorization header of each file download
+        self.files_read_scope = True  # False: the app lacks files:read (url_private: the sign-in page)
         self.app.router.add_get("/socket", self._socket)
         self.app.router.add_post("/_control/dm", self._control_dm)
         self.app.router.add_post("/_control/mention", self._control_mention)
@@ -123,7 +147,7 @@ class FakeSlack(FakeServer):
         original_w/original_h for images, duration_ms for audio clips."""
         file_id = f"F{len(self.files):08d}"
         self.files[file_id] = data
-        url = f"{self.base_url}/files-pri/{TEAM}-{file_id}/{name}"
+        url = f"{self.base_url}/files-pri/{TEAM}-{file_id}/{quote(name, safe='')}"  # like Slack: escaped
         return {"id": file_id, "name": name, "mimetype": mimetype, "size": len(data), "url_private": url,
                 "url_private_download": url + "?download=1", **extra}  # fmt: skip
 
@@ -131,7 +155,7 @@ class FakeSlack(FakeServer):
         auth = request.headers.get("Authorization")
         self.file_fetches.append(auth)
         file_id = request.match_info["team_file"].rsplit("-", 1)[-1]
-        if auth != f"Bearer {self.bot_token}":
+        if auth != f"Bearer {self.bot_token}" or not self.files_read_scope:
             # Like Slack: no valid token, and url_private answers 200 with the sign-in page.
             return web.Response(text="<!DOCTYPE html><html>Sign in to Slack</html>", content_type="text/html")
         if file_id not in self.files:
@@ -305,6 +329,10 @@ class FakeSlack(FakeServer):
             return await self._post_message(params)
         if method == "chat.update":
             return await self._update_message(params)
+        if method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if method == "files.completeUploadExternal":
+            return await self._complete_upload(params)
         return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
 
     async def _post_message(self, params: dict[str, Any]) -> web.Response:
@@ -353,6 +381,65 @@ class FakeSlack(FakeServer):
             self._changed.notify_all()
         message = {"type": "message", "user": BOT_USER, "text": text, "bot_id": "B0BOT00001"}
         return web.json_response({"ok": True, "channel": channel, "ts": ts, "text": text, "message": message})
+
+    def _upload_url(self, params: dict[str, Any]) -> web.Response:
+        filename, length = str(params.get("filename") or ""), str(params.get("length") or "")
+        if not filename or not length.isdigit() or int(length) < 1:
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        if int(length) > MAX_FILE_BYTES:
+            return web.json_response({"ok": False, "error": "file_size_too_large"})
+        file_id = f"F{uuid.uuid4().hex[:10].upper()}"
+        self.uploads[file_id] = {"filename": filename, "length": int(length), "data": None}
+        url = f"{self.base_url}/upload/v1/{file_id}"
+        return web.json_response({"ok": True, "upload_url": url, "file_id": file_id})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL: the bytes as the raw body or a multipart "file" part (both work on Slack)."""
+        self.upload_auth.append(request.headers.get("Authorization"))
+        ticket = self.uploads.get(request.match_info["file_id"])
+        if ticket is None:
+            return web.Response(status=404, text="upload not found")
+        try:
+            if request.content_type == "multipart/form-data":
+                _fields, files = await read_form(request, ticket["length"])
+                data = files["file"].data if "file" in files else b""
+            else:
+                data = await read_raw(request, ticket["length"])
+        except UploadTooLarge:
+            return web.Response(status=413, text="Request Entity Too Large")
+        if len(data) != ticket["length"]:
+            return web.Response(status=400, text=f"length mismatch: {len(data)} != {ticket['length']}")
+        ticket["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    async def _complete_upload(self, params: dict[str, Any]) -> web.Response:
+        try:
+            files = json.loads(params.get("files") or "[]") if isinstance(params.get("files"), str) else []
+        except json.JSONDecodeError:
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        tickets = [(f, self.uploads.get(str(f.get("id")))) for f in files if isinstance(f, dict)]
+        if not tickets or any(t is None or t["data"] is None for _f, t in tickets):
+            return web.json_response({"ok": False, "error": "file_not_found"})
+        channel = str(params.get("channel_id") or "")
+        thread_ts = params.get("thread_ts") or None
+        if thread_ts and not channel:
+            return web.json_response({"ok": False, "error": "invalid_arguments"})
+        async with self._changed:
+            for item, ticket in tickets:
+                assert ticket is not None
+                title = str(item.get("title") or ticket["filename"])
+                comment = str(params.get("initial_comment") or "")
+                self.shared.append(
+                    SharedFile(channel, thread_ts, ticket["filename"], title, ticket["data"], comment)
+                )
+            self._changed.notify_all()
+        listed = [{"id": str(f.get("id")), "title": str(f.get("title") or "")} for f, _t in tickets]
+        return web.json_response({"ok": True, "files": listed})
+
+    async def wait_for_shared(self, count: int, wait_s: float = 15.0) -> list[SharedFile]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.shared) >= count), wait_s)
+            return list(self.shared)
 
     # ---- control (HTTP) --------------------------------------------------------------------
     async def _control_dm(self, request: web.Request) -> web.Response:

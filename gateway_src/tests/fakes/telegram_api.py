@@ -6,7 +6,9 @@ Implements getMe, getUpdates (long polling honouring offset/limit/timeout/allowe
 sendMessage (real 4096-char limit counted on the text after parsing; parse_mode=HTML read like the
 API reads it, in telegram_html.py: the sent message keeps the parsed text and its entities, bad markup
 gets the API's 400 "can't parse entities"), sendChatAction, editMessageText, deleteMessage, deleteWebhook,
-getWebhookInfo, get/set/deleteMyCommands, getFile, close, logOut, plus scripted flood control.
+getWebhookInfo, get/set/deleteMyCommands, getFile, sendDocument (multipart, the file as a form field or
+an attach://name reference, or a file_id already held; 50 MB upload limit: 413), close, logOut, plus
+scripted flood control.
 
 Control, in-process: push_update() (extra message fields, e.g. a forward_origin newer than the
 gateway's aiogram), wait_for_sent(), calls_to(), refuse_markup(), flood_next_sends(), flood_method()
@@ -34,9 +36,12 @@ from aiohttp import web
 
 from tests.fakes._server import FAKE_NAME, FakeServer, RawAnswer, RunningServer, serve_forever
 from tests.fakes.telegram_html import HTMLParseError, parse_html
+from tests.fakes.uploads import Upload, UploadTooLarge, read_form
 
 MAX_MESSAGE_UTF16 = 4096
 MAX_BOT_DOWNLOAD_BYTES = 20 * 1024 * 1024
+MAX_BOT_UPLOAD_BYTES = 50 * 1000 * 1000
+MAX_CAPTION = 1024
 MAX_ENTITIES = 100
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the same "
@@ -85,6 +90,18 @@ class SentMessage:
         }
 
 
+@dataclass
+class SentDocument:
+    """A document the bot sent: its bytes as uploaded, the name the chat shows, the caption."""
+
+    chat_id: int
+    filename: str
+    data: bytes
+    caption: str
+    message_id: int
+    mime_type: str
+
+
 class TelegramError(Exception):
     def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
@@ -128,6 +145,7 @@ class FakeTelegram(FakeServer):
         self.pushed_at: dict[int, float] = {}
         self.calls: list[RecordedCall] = []
         self.sent: list[SentMessage] = []
+        self.documents: list[SentDocument] = []
         self.allowed_updates: list[str] | None = None
         self.flood_remaining = 0
         self.flood_retry_after = 1
@@ -168,6 +186,7 @@ class FakeTelegram(FakeServer):
             "getMyCommands": self._empty_list,
             "getWebhookInfo": self._webhook_info,
             "getFile": self._get_file,
+            "sendDocument": self._send_document,
         }
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -280,6 +299,7 @@ class FakeTelegram(FakeServer):
         self.pending.clear()
         self.calls.clear()
         self.sent.clear()
+        self.documents.clear()
         self.delivered_at.clear()
         self.pushed_at.clear()
         self.flood_remaining, self.flood_retry_after = 0, 1
@@ -291,9 +311,13 @@ class FakeTelegram(FakeServer):
         token, method = request.match_info["token"], request.match_info["method"]
         if token not in self.tokens:
             return _unauthorized()
-        params = await self._params(request)
+        try:
+            params = await self._params(request)
+        except UploadTooLarge:
+            body = {"ok": False, "error_code": 413, "description": "Request Entity Too Large"}
+            return web.json_response(body, status=413)
         async with self._changed:
-            self.calls.append(RecordedCall(method, params))
+            self.calls.append(RecordedCall(method, {k: v for k, v in params.items() if k != "_uploads"}))
             self._changed.notify_all()
         if method == "getUpdates" and self.get_updates_status is not None:
             description = "Bad Gateway" if self.get_updates_status == 502 else "scripted getUpdates failure"
@@ -328,10 +352,14 @@ class FakeTelegram(FakeServer):
             data = await request.json()
             return dict(data) if isinstance(data, dict) else {}
         raw: dict[str, Any] = dict(request.query)
-        if request.can_read_body:
+        uploads: dict[str, Upload] = {}
+        if request.content_type == "multipart/form-data":
+            fields, uploads = await read_form(request, MAX_BOT_UPLOAD_BYTES)
+            raw.update(fields)
+        elif request.can_read_body:
             form = await request.post()
             raw.update({k: v for k, v in form.items() if isinstance(v, str)})
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = {"_uploads": uploads} if uploads else {}
         for key, value in raw.items():
             if key in _JSON_PARAMS and isinstance(value, str):
                 try:
@@ -461,6 +489,49 @@ class FakeTelegram(FakeServer):
             "file_size": len(self.files[file_id]),
             "file_path": f"{self.file_folders.get(file_id, 'documents')}/{file_id}",
         }
+
+    async def _send_document(self, token: str, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._chat_id(params)
+        uploads: dict[str, Upload] = params.pop("_uploads", {})
+        document = params.get("document")
+        if isinstance(document, str) and document.startswith("attach://"):
+            upload = uploads.get(document.removeprefix("attach://"))
+        elif isinstance(document, str) and document in self.files:  # a file_id: sent again, no upload
+            upload = Upload("document", "document", "application/octet-stream", self.files[document])
+        else:
+            upload = uploads.get("document")
+        if upload is None:
+            raise TelegramError(400, "Bad Request: there is no document in the request")
+        if not upload.data:
+            raise TelegramError(400, "Bad Request: file must be non-empty")
+        caption = str(params.get("caption") or "")
+        if len(caption) > MAX_CAPTION:
+            raise TelegramError(400, "Bad Request: message caption is too long")
+        async with self._changed:
+            message_id = self._new_message_id(chat_id)
+            sent = SentDocument(
+                chat_id, upload.filename, upload.data, caption, message_id, upload.content_type
+            )
+            self.documents.append(sent)
+            self._changed.notify_all()
+        file_id = self.add_file(upload.data)
+        message = self._bot_message(token, chat_id, message_id, "")
+        del message["text"]
+        message["document"] = {
+            "file_id": file_id,
+            "file_unique_id": file_id[:8],
+            "file_name": upload.filename,
+            "mime_type": upload.content_type,
+            "file_size": len(upload.data),
+        }
+        if caption:
+            message["caption"] = caption
+        return message
+
+    async def wait_for_documents(self, count: int, wait_s: float = 10.0) -> list[SentDocument]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.documents) >= count), wait_s)
+            return list(self.documents)
 
     async def _file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] not in self.tokens:

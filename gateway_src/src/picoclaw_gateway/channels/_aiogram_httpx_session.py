@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import httpx
 from aiogram import Bot
@@ -16,6 +16,20 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 
 from picoclaw_gateway.http_client import shared_ssl_context
+
+
+class StreamedFile(InputFile):
+    """An upload read from an open file as httpx sends it: a 50 MB document is never held whole
+    (aiogram's own files are drained into memory first). Opened by the caller, so the file sent is
+    the one it checked, not whatever a path names by the time it is read."""
+
+    def __init__(self, handle: BinaryIO, filename: str) -> None:
+        super().__init__(filename=filename)
+        self.handle = handle
+
+    async def read(self, bot: Bot) -> AsyncGenerator[bytes, None]:
+        while chunk := self.handle.read(self.chunk_size):
+            yield chunk
 
 
 class HttpxSession(BaseSession):
@@ -51,7 +65,10 @@ class HttpxSession(BaseSession):
             data[key] = prepared if isinstance(prepared, str) else json.dumps(prepared)
         uploads: dict[str, Any] = {}
         for key, file in files.items():
-            uploads[key] = (file.filename or key, file.read(bot))
+            uploads[key] = (
+                file.filename or key,
+                file.handle if isinstance(file, StreamedFile) else file.read(bot),
+            )
         return data, uploads
 
     async def make_request(
@@ -66,6 +83,9 @@ class HttpxSession(BaseSession):
             # httpx wants bytes for multipart; the async file readers are drained first.
             files = {}
             for key, (name, reader) in uploads.items():
+                if not hasattr(reader, "__aiter__"):  # a StreamedFile's handle: httpx reads it in chunks
+                    files[key] = (name, reader)
+                    continue
                 chunks = [chunk async for chunk in reader]
                 files[key] = (name, b"".join(chunks))
         else:

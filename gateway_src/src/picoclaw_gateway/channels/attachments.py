@@ -7,6 +7,7 @@ the bot token, which must never go to another host.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,29 +21,47 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def pick_attachment(
-    items: list[dict[str, Any]], *, url: str, mime: str, size: str, width: str, height: str, seconds: str
-) -> MediaRef | None:
-    """The first image or audio item (Slack `files`, Discord `attachments`), named by its field names."""
-    for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get(url), str):
-            continue
-        kind_mime = item.get(mime) if isinstance(item.get(mime), str) else ""
-        kind = (
-            "image" if kind_mime.startswith("image/") else "audio" if kind_mime.startswith("audio/") else None
-        )
-        if kind is None:
-            continue
-        return MediaRef(
-            kind,
-            item[url],
-            kind_mime,
-            size=_int(item.get(size)),
-            seconds=_int(item.get(seconds)),
-            width=_int(item.get(width)),
-            height=_int(item.get(height)),
-        )
-    return None
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """A platform's names for an attachment's fields."""
+
+    url: str
+    mime: str
+    size: str
+    width: str
+    height: str
+    seconds: str
+    name: str
+
+
+DISCORD_FIELDS = Fields("url", "content_type", "size", "width", "height", "duration", "filename")
+# url_private: with the bot token it answers the file's bytes; "seconds" is derived from duration_ms
+SLACK_FIELDS = Fields("url_private", "mimetype", "size", "original_w", "original_h", "seconds", "name")
+
+
+def pick_attachment(items: list[dict[str, Any]], fields: Fields) -> MediaRef | None:
+    """The first image or audio item (Slack `files`, Discord `attachments`), read through the
+    platform's field names; with neither, the first other file, as a document."""
+    usable = [item for item in items if isinstance(item, dict) and isinstance(item.get(fields.url), str)]
+    for item in usable:
+        mime = item.get(fields.mime) if isinstance(item.get(fields.mime), str) else ""
+        kind = "image" if mime.startswith("image/") else "audio" if mime.startswith("audio/") else None
+        if kind is not None:
+            return MediaRef(
+                kind,
+                item[fields.url],
+                mime,
+                size=_int(item.get(fields.size)),
+                seconds=_int(item.get(fields.seconds)),
+                width=_int(item.get(fields.width)),
+                height=_int(item.get(fields.height)),
+            )
+    if not usable:
+        return None
+    first = usable[0]
+    mime = first.get(fields.mime) if isinstance(first.get(fields.mime), str) else ""
+    name = first.get(fields.name) if isinstance(first.get(fields.name), str) else ""
+    return MediaRef("document", first[fields.url], mime, size=_int(first.get(fields.size)), name=name)
 
 
 def checked_url(url: str, hosts: tuple[str, ...], api_base: str | None) -> str:

@@ -24,7 +24,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from picoclaw_gateway.channels.live import MORE, LivePreview
 from picoclaw_gateway.channels.text_split import split_text, utf16_len
@@ -37,7 +37,7 @@ from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
 
-NON_TEXT_REPLY = "I can only read text, photos and voice messages for now."
+NON_TEXT_REPLY = "I can only read text, photos, voice messages and files for now."
 EMPTY_REPLY = "(empty reply)"
 SEND_ATTEMPTS = 5
 MAX_BACKOFF_S = 30.0
@@ -80,6 +80,8 @@ class Channel(abc.ABC):
     edits_messages = False  # the platform can edit a sent message: live replies (replies.live)
     # The shortest time between two edits of a live reply, whatever replies.live_interval_s says.
     live_min_interval_s = 1.0
+    max_download_bytes: int | None = None  # the most a bot may fetch of an attachment (Telegram: 20 MB)
+    upload_max_bytes = 0  # the largest file send_file may send here (0: the platform takes none from us)
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
@@ -169,7 +171,7 @@ class Channel(abc.ABC):
         media: MediaRef | None = None,
     ) -> None:
         """Hand an admitted sender's message over; one with neither text nor a photo or recording
-        (a sticker, a location, a file) gets a short notice."""
+        (a sticker, a location) gets a short notice."""
         if not text and media is None:
             # In the background: a notice is not a message, it must not hold up the acknowledgement.
             self.notify(chat_id, NON_TEXT_REPLY)
@@ -196,6 +198,14 @@ class Channel(abc.ABC):
     async def media_location(self, media: MediaRef) -> tuple[str, dict[str, str]]:
         """The URL of an attachment's bytes and the headers that fetch it (raises MediaUnavailable)."""
         raise MediaUnavailable(f"{self.name} attachments are not supported")
+
+    def configure_files(self, discord_upload_max_bytes: int) -> None:  # noqa: B027 - optional hook
+        """Apply media.documents' platform limits (Discord's depends on the server's boost level)."""
+
+    async def send_file(self, chat_id: str, handle: BinaryIO, filename: str, size: int, caption: str) -> None:
+        """One file as a document/attachment, streamed from `handle` (read from its start; a retry
+        calls again); raises what retry_delay() and rejected() classify."""
+        raise NotImplementedError(f"{self.name} cannot send files")
 
     # ---- output ---------------------------------------------------------------------------------
     def chunks(self, text: str) -> list[str]:

@@ -29,7 +29,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 import discord
@@ -37,9 +37,10 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
+from picoclaw_gateway.channels.attachments import DISCORD_FIELDS, checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.config import ChannelConfig
+from picoclaw_gateway.config_validator import DEFAULTS
 from picoclaw_gateway.formatting.render import DiscordMarkdown
 from picoclaw_gateway.formatting.split import Part
 from picoclaw_gateway.media.ref import MediaRef
@@ -78,7 +79,8 @@ def minimal_intents() -> discord.Intents:
 
 
 def discord_media(message: discord.Message) -> MediaRef | None:
-    """The first image or audio attachment (a voice message is an audio/ogg one with a duration)."""
+    """The first image or audio attachment (a voice message is an audio/ogg one with a duration), else
+    the first other file (a document)."""
     items = [
         {
             "url": a.url,
@@ -87,12 +89,11 @@ def discord_media(message: discord.Message) -> MediaRef | None:
             "width": a.width,
             "height": a.height,
             "duration": getattr(a, "duration", None),
+            "filename": a.filename,
         }
         for a in message.attachments
     ]
-    return pick_attachment(
-        items, url="url", mime="content_type", size="size", width="width", height="height", seconds="duration"
-    )
+    return pick_attachment(items, DISCORD_FIELDS)
 
 
 def _snowflake(value: Any) -> int | None:
@@ -188,6 +189,7 @@ class DiscordChannel(Channel):
     renderer = DiscordMarkdown()  # the limit counts the markup too: the renderer prices it in
     edits_messages = True
     live_min_interval_s = 1.0  # message edits: 5 per 5 s in a channel
+    upload_max_bytes = DEFAULTS["discord_upload_max_bytes"]  # media.documents.discord_upload_max_bytes
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -279,6 +281,16 @@ class DiscordChannel(Channel):
     async def edit_part(self, chat_id: str, message_id: str, part: Part) -> None:
         # Markdown is the message's plain content: nothing for Discord to refuse.
         await self._messageable(chat_id).get_partial_message(int(message_id)).edit(content=part.text)
+
+    def configure_files(self, discord_upload_max_bytes: int) -> None:
+        self.upload_max_bytes = discord_upload_max_bytes
+
+    async def send_file(self, chat_id: str, handle: BinaryIO, filename: str, size: int, caption: str) -> None:
+        handle.seek(0)
+        # A multipart message (payload_json + files[0]); discord.py streams the open file and
+        # rewinds it for its own retries. A file object passed in is never closed by discord.py.
+        attachment = discord.File(handle, filename=filename)
+        await self._messageable(chat_id).send(content=caption[:MESSAGE_LIMIT] or None, file=attachment)
 
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
         if isinstance(exc, TRANSIENT):

@@ -25,9 +25,11 @@ import contextlib
 import logging
 import re
 from collections import OrderedDict
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, BinaryIO
 
 import aiohttp
+import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
@@ -35,13 +37,14 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from picoclaw_gateway.channels.attachments import checked_url, pick_attachment
+from picoclaw_gateway.channels.attachments import SLACK_FIELDS, checked_url, pick_attachment
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
 from picoclaw_gateway.channels.live import MORE
 from picoclaw_gateway.channels.text_split import split_text
 from picoclaw_gateway.config import ChannelConfig
 from picoclaw_gateway.formatting.render import SlackMrkdwn, slack_escape
 from picoclaw_gateway.formatting.split import Part
+from picoclaw_gateway.http_client import shared_ssl_context
 from picoclaw_gateway.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
@@ -54,12 +57,23 @@ THREAD_SEPARATOR = ":"
 # Plain messages, messages with a file (their text is answered) and "also send to channel" replies.
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
 FILE_HOSTS = ("files.slack.com",)
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024  # Slack's file size limit
+UPLOAD_TIMEOUT_S = 600.0
+UPLOAD_CHUNK = 64 * 1024
 # Channel messages (the app subscribed to message.channels/groups/mpim): a group chat, answered
 # when it mentions the bot (also an app_mention: the same message, answered once) or replies in a
 # thread the bot started, or always with group_mode "all".
 GROUP_CHANNEL_TYPES = ("channel", "group", "mpim")
 AUTH_ERRORS = ("invalid_auth", "not_authed", "account_inactive", "token_revoked")
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(?:\|[^>]*)?>")
+
+
+class SlackUploadError(Exception):
+    """The upload URL did not take the bytes (a retry asks for a new URL)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"Slack's file host answered HTTP {status} to the upload")
+        self.status = status
 
 
 class RecentKeys:
@@ -109,7 +123,8 @@ def event_of(payload: Any) -> dict[str, Any] | None:
 
 
 def slack_media(event: dict[str, Any]) -> MediaRef | None:
-    """The first image or audio file shared with the message (audio clips are audio/webm or mp4)."""
+    """The first image or audio file shared with the message (audio clips are audio/webm or mp4), else
+    the first other file (a document)."""
     files = event.get("files")
     if not isinstance(files, list):
         return None
@@ -119,15 +134,7 @@ def slack_media(event: dict[str, Any]) -> MediaRef | None:
         else f
         for f in files
     ]
-    return pick_attachment(
-        items,
-        url="url_private",  # with the bot token it answers the file's bytes
-        mime="mimetype",
-        size="size",
-        width="original_w",
-        height="original_h",
-        seconds="seconds",
-    )
+    return pick_attachment(items, SLACK_FIELDS)
 
 
 def chat_for(event: dict[str, Any]) -> str | None:
@@ -150,6 +157,7 @@ class SlackChannel(Channel):
     renderer = SlackMrkdwn()
     edits_messages = True
     live_min_interval_s = 1.2  # chat.update is a Tier 3 method: about 50 calls a minute
+    upload_max_bytes = MAX_UPLOAD_BYTES
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -314,7 +322,45 @@ class SlackChannel(Channel):
         channel = chat_id.partition(THREAD_SEPARATOR)[0]
         await self.web.chat_update(channel=channel, ts=ts, text=text)
 
+    async def send_file(self, chat_id: str, handle: BinaryIO, filename: str, size: int, caption: str) -> None:
+        """Slack's upload flow (what slack_sdk's files_upload_v2 does, but streamed: it would read the
+        whole file into memory): files.getUploadURLExternal, the bytes POSTed to the upload URL
+        (which carries no token: it is only ever sent to Slack's file host or api_base's), then
+        files.completeUploadExternal shares it in the chat (the thread, for a mention's chat)."""
+        channel, _, thread_ts = chat_id.partition(THREAD_SEPARATOR)
+        ticket = await self.web.files_getUploadURLExternal(filename=filename, length=size)
+        upload_url = checked_url(str(ticket.get("upload_url") or ""), FILE_HOSTS, self.config.api_base)
+        handle.seek(0)
+
+        async def body() -> AsyncIterator[bytes]:
+            left = size
+            while left > 0 and (chunk := handle.read(min(UPLOAD_CHUNK, left))):
+                left -= len(chunk)
+                yield chunk
+
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(UPLOAD_TIMEOUT_S, connect=15.0),
+            verify=shared_ssl_context(),
+            proxy=self.config.proxy,
+            follow_redirects=False,
+        ) as client:
+            response = await client.post(
+                upload_url,
+                content=body(),
+                headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
+            )
+        if response.status_code != 200:
+            raise SlackUploadError(response.status_code)
+        await self.web.files_completeUploadExternal(
+            files=[{"id": str(ticket.get("file_id")), "title": filename}],
+            channel_id=channel,
+            thread_ts=thread_ts or None,
+            initial_comment=caption or None,
+        )
+
     def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        if isinstance(exc, httpx.TransportError) or (isinstance(exc, SlackUploadError) and exc.status >= 500):
+            return backoff(attempt)
         if isinstance(exc, aiohttp.ClientConnectionError | TimeoutError):
             return backoff(attempt)
         if not isinstance(exc, SlackApiError):

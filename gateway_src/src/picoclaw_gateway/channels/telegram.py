@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, BinaryIO
 
 from picoclaw_gateway.channels._aiogram_lazy import import_aiogram
 from picoclaw_gateway.channels.base import Channel, OnMessage, backoff
@@ -36,10 +36,17 @@ from aiogram.exceptions import (  # noqa: E402
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import EditMessageText, GetFile, GetMe, GetUpdates, SendMessage  # noqa: E402
+from aiogram.methods import (  # noqa: E402
+    EditMessageText,
+    GetFile,
+    GetMe,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+)
 from aiogram.types import Message  # noqa: E402
 
-from picoclaw_gateway.channels._aiogram_httpx_session import HttpxSession  # noqa: E402
+from picoclaw_gateway.channels._aiogram_httpx_session import HttpxSession, StreamedFile  # noqa: E402
 from picoclaw_gateway.channels.telegram_groups import is_group, signals, without_mention  # noqa: E402
 from picoclaw_gateway.channels.telegram_media import telegram_media  # noqa: E402
 from picoclaw_gateway.media.download import MediaUnavailable  # noqa: E402
@@ -51,11 +58,21 @@ MESSAGE_LIMIT = 4096  # UTF-16 code units
 POLL_TIMEOUT_S = 25
 TYPING_INTERVAL_S = 4.0
 TYPING_TIMEOUT_S = 10
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
+MAX_UPLOAD_BYTES = 50 * 1000 * 1000  # the Bot API's limit for a file sent as multipart
+UPLOAD_TIMEOUT_S = 600
+CAPTION_LIMIT = 1024
 
 
 class SendMessageUnparsed(SendMessage):
     """sendMessage whose result stays a dict: we never use the sent Message, and parsing
     it would build aiogram's largest schema (~2 MB RSS) just to throw it away."""
+
+    __returning__ = dict
+
+
+class SendDocumentUnparsed(SendDocument):
+    """sendDocument whose result (the sent Message) stays a dict, like SendMessageUnparsed."""
 
     __returning__ = dict
 
@@ -103,6 +120,8 @@ class TelegramChannel(Channel):
     typing_interval_s = TYPING_INTERVAL_S
     renderer = TelegramHTML()
     edits_messages = True
+    max_download_bytes = MAX_DOWNLOAD_BYTES
+    upload_max_bytes = MAX_UPLOAD_BYTES
 
     def __init__(self, config: ChannelConfig, poll_timeout_s: int = POLL_TIMEOUT_S) -> None:
         super().__init__(config)
@@ -246,6 +265,14 @@ class TelegramChannel(Channel):
 
     async def send_markup(self, chat_id: str, text: str) -> None:
         await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text, parse_mode="HTML"))
+
+    async def send_file(self, chat_id: str, handle: BinaryIO, filename: str, size: int, caption: str) -> None:
+        handle.seek(0)
+        document = StreamedFile(handle, filename)
+        method = SendDocumentUnparsed(
+            chat_id=int(chat_id), document=document, caption=caption[:CAPTION_LIMIT] or None
+        )
+        await self.bot(method, request_timeout=UPLOAD_TIMEOUT_S)
 
     async def send_preview(self, chat_id: str, text: str) -> str:
         result = await self.bot(SendMessageUnparsed(chat_id=int(chat_id), text=text))

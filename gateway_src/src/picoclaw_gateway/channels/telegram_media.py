@@ -1,5 +1,6 @@
 """Which attachment of a Telegram message the assistant takes: a photo, an image document, a voice
-note, an audio file or an audio document (read from the raw update, before aiogram decodes it)."""
+note, an audio file, an audio document or another document (a file saved to the workspace), read
+from the raw update, before aiogram decodes it."""
 
 from __future__ import annotations
 
@@ -47,12 +48,18 @@ def telegram_media(message: dict[str, Any], fit: tuple[int, int]) -> MediaRef | 
         mime = item.get("mime_type") if isinstance(item.get("mime_type"), str) else ""
         if key == "voice":
             mime = mime or "audio/ogg"
-        kind: str | None = "audio"
+        kind = "audio"
         if key == "document":
-            kind = "image" if mime.startswith("image/") else "audio" if mime.startswith("audio/") else None
-        if kind is None:
-            return None  # another document: not for this feature
+            kind = (
+                "image" if mime.startswith("image/") else "audio" if mime.startswith("audio/") else "document"
+            )
+        name = item.get("file_name") if isinstance(item.get("file_name"), str) else ""
         return MediaRef(
-            kind, item["file_id"], mime, size=_int(item.get("file_size")), seconds=_int(item.get("duration"))
+            kind,
+            item["file_id"],
+            mime,
+            size=_int(item.get("file_size")),
+            seconds=_int(item.get("duration")),
+            name=name if kind == "document" else "",
         )
     return None

@@ -8,6 +8,9 @@
       "transcription": {                 # absent: voice notes get a notice
         "api_base": "https://api.openai.com/v1", "api_key": "sk-...", "model": "whisper-1",
         "max_bytes": 10485760, "max_seconds": 600
+      },
+      "documents": {                     # files sent in chat, saved to the workspace's inbox/
+        "enabled": true, "max_bytes": 20971520, "discord_upload_max_bytes": 10485760
       }
     }
 
@@ -20,7 +23,10 @@ from .checker import Checker, child, show
 from .schema import DEFAULTS
 from .tokens import _check_secret
 
-MEDIA_KEYS = ("vision", "image_max_bytes", "image_max_side_px", "download_timeout_s", "transcription")
+MEDIA_KEYS = (
+    "vision", "image_max_bytes", "image_max_side_px", "download_timeout_s", "transcription", "documents"
+)  # fmt: skip
+DOCUMENT_KEYS = ("enabled", "max_bytes", "discord_upload_max_bytes")
 TRANSCRIPTION_KEYS = ("api_base", "api_key", "model", "max_bytes", "max_seconds")
 
 
@@ -31,6 +37,11 @@ def media_defaults() -> dict:
         "image_max_side_px": DEFAULTS["image_max_side_px"],
         "download_timeout_s": DEFAULTS["media_download_timeout_s"],
         "transcription": None,
+        "documents": {
+            "enabled": DEFAULTS["documents_enabled"],
+            "max_bytes": DEFAULTS["documents_max_bytes"],
+            "discord_upload_max_bytes": DEFAULTS["discord_upload_max_bytes"],
+        },
     }
 
 
@@ -62,7 +73,23 @@ def build_media(ck: Checker, data: dict, upstream: bool) -> dict:
     )
     if "transcription" in section and section["transcription"] is not None:
         out["transcription"] = _transcription(ck, section, child(path, "transcription"))
+    if "documents" in section:
+        out["documents"] = _documents(ck, section, child(path, "documents"))
     return out
+
+
+def _documents(ck: Checker, section: dict, path: str) -> dict:
+    raw = ck.obj(section, "documents", "$.media") or {}
+    ck.unknown_keys(raw, DOCUMENT_KEYS, path)
+    mib = 1024 * 1024
+    return {
+        "enabled": ck.boolean(raw, "enabled", path, DEFAULTS["documents_enabled"]),
+        # Streamed to disk: the cap guards the workspace's disk, not the gateway's memory.
+        "max_bytes": ck.integer(raw, "max_bytes", path, 1024, 2048 * mib, DEFAULTS["documents_max_bytes"]),
+        "discord_upload_max_bytes": ck.integer(
+            raw, "discord_upload_max_bytes", path, 1 * mib, 500 * mib, DEFAULTS["discord_upload_max_bytes"]
+        ),
+    }
 
 
 def _transcription(ck: Checker, section: dict, path: str) -> dict | None:

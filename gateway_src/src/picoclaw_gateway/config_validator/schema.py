@@ -72,6 +72,10 @@ DEFAULTS = {
     "transcription_model": "whisper-1",
     "transcription_max_bytes": 4 * 1024 * 1024,  # ~17 min of a Telegram voice note (Opus, ~32 kbit/s)
     "transcription_max_seconds": 600,
+    # Documents sent in chat (media.documents): streamed to the workspace's inbox/, never held in memory.
+    "documents_enabled": True,
+    "documents_max_bytes": 20 * 1024 * 1024,  # the Bot API's getFile limit: Telegram hands over no more
+    "discord_upload_max_bytes": 10 * 1024 * 1024,  # Discord's upload limit in servers without boosts
     # A fallback model that failed (after its retries) is skipped for this long.
     "fallback_cooldown_s": 60.0,
     "reply_format": "markdown",  # replies.format

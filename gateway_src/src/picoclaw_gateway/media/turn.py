@@ -1,9 +1,9 @@
-"""A message with a photo or a voice note becomes what the LLM reads, or a notice that says why not.
+"""A message with a photo, a voice note or a document becomes what the LLM reads, or a notice.
 
 Photos: fetched (byte cap, time limit), checked to be PNG/JPEG/GIF/WebP within the pixel cap, and
 sent as one image part of the user message; the stored history keeps "[image] caption" only, so
 the bytes live for one turn. Voice notes and audio: fetched, transcribed, and answered like text;
-the history keeps "[voice] transcript".
+the history keeps "[voice] transcript". Documents: saved into the workspace (media/documents.py).
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from picoclaw_gateway.media.documents import NO_DOCUMENTS, save_document
+from picoclaw_gateway.media.documents import size_text as _size
 from picoclaw_gateway.media.download import MediaTooLarge, MediaUnavailable, fetch_capped
 from picoclaw_gateway.media.image_info import image_info
 from picoclaw_gateway.media.ref import MediaRef
@@ -47,14 +50,11 @@ class Prepared:
     notice: str | None = None
 
 
-def _size(count: int) -> str:
-    return f"{count / (1024 * 1024):.1f} MB" if count >= 1024 * 1024 else f"{max(1, count // 1024)} KB"
-
-
 class MediaTurns:
-    def __init__(self, config: MediaConfig, vision: bool) -> None:
+    def __init__(self, config: MediaConfig, vision: bool, workspace: Path | None = None) -> None:
         self.config = config
         self.vision = vision
+        self.workspace = workspace  # where documents are saved (None: documents get a notice)
         self._transcriber: Transcriber | None = None
         if config.transcription is not None:
             from picoclaw_gateway.media.transcribe import Transcriber  # only when configured
@@ -62,9 +62,14 @@ class MediaTurns:
             t = config.transcription
             self._transcriber = Transcriber(t.api_base, t.api_key, t.model, config.download_timeout_s * 2)
 
-    async def prepare(self, text: str, media: MediaRef, channel: Channel) -> Prepared:
+    async def prepare(self, text: str, media: MediaRef, channel: Channel, chat_id: str = "") -> Prepared:
         if media.kind == "image":
             return await self._image(text, media, channel)
+        if media.kind == "document":
+            if self.workspace is None:
+                return Prepared(notice=NO_DOCUMENTS)
+            content, notice = await save_document(self.config, self.workspace, text, media, channel, chat_id)
+            return Prepared(notice=notice) if content is None else Prepared(content, content)
         return await self._audio(text, media, channel)
 
     async def _fetch(self, media: MediaRef, channel: Channel, max_bytes: int) -> bytearray:
@@ -168,4 +173,4 @@ def media_turns(config: GatewayConfig) -> MediaTurns:
         "sent to the model" if vision else f"refused (model {config.llm.model} is taken as text-only)",
         "transcribed" if config.media.transcription is not None else "refused (no transcription configured)",
     )
-    return MediaTurns(config.media, vision)
+    return MediaTurns(config.media, vision, config.workspace)

@@ -43,7 +43,7 @@ class _WorkspaceTool(SyncTool):
             raise ToolError(f"the workspace {self.workspace} is not usable: {exc.strerror}") from None
 
 
-def _check_regular(st: os.stat_result, user_path: str, action: str) -> None:
+def check_regular(st: os.stat_result, user_path: str, action: str) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise ToolError(f"{user_path!r} is not a regular file")
     if st.st_nlink > 1:
@@ -124,7 +124,7 @@ class ReadFileTool(_WorkspaceTool):
             # O_NONBLOCK: opening a FIFO must not hang; it is refused as not regular right after.
             fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
             try:
-                _check_regular(os.fstat(fd), user_path, "read")
+                check_regular(os.fstat(fd), user_path, "read")
                 data = _read_bytes(fd, max_bytes + 1)
             finally:
                 os.close(fd)
@@ -187,7 +187,7 @@ def write_in(root: int, rel: str, user_path: str, data: bytes, expect: os.stat_r
                     f"{user_path!r} is a symbolic link; the file tools do not write through links "
                     "(it could lead outside the workspace) — fix: write to the file it points to"
                 )
-            _check_regular(st, user_path, "write")
+            check_regular(st, user_path, "write")
         if expect is not None and (st is None or (st.st_dev, st.st_ino) != (expect.st_dev, expect.st_ino)):
             raise ToolError(f"{user_path!r} changed while it was edited; read it again and retry")
         _replace(dir_fd, name, data, stat.S_IMODE(st.st_mode) & 0o777 if st else 0o644)
@@ -221,7 +221,7 @@ class EditFileTool(_WorkspaceTool):
             fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
             try:
                 st = os.fstat(fd)
-                _check_regular(st, user_path, "edit")
+                check_regular(st, user_path, "edit")
                 if st.st_size > cap:
                     raise ToolError(
                         f"{user_path!r} is {st.st_size} bytes; edit_file edits files up to {cap} "
