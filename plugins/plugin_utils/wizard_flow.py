@@ -45,7 +45,8 @@ TOKEN_HINTS = {
     "slack": (
         "Slack needs two tokens. https://api.slack.com/apps > Create New App > From scratch, then:\n"
         "  Socket Mode: enable it; this creates the app-level token (xapp-..., scope connections:write).\n"
-        "  OAuth & Permissions: bot scopes chat:write, app_mentions:read, im:history; Install to Workspace\n"
+        "  OAuth & Permissions: bot scopes chat:write, app_mentions:read, im:history, files:read,\n"
+        "  files:write (files users send, files the bot sends back); Install to Workspace\n"
         "  gives the Bot User OAuth Token (xoxb-...).\n"
         "  Event Subscriptions: enable, subscribe to bot events message.im and app_mention."
     ),
