@@ -185,6 +185,8 @@ class Gateway:
         from picoclaw_gateway.sandbox.local import open_tools
 
         tools = await open_tools(cfg)
+        # Pinging from now on (a local sandbox starts at the first ping) while the rest starts up.
+        sandbox_watch = asyncio.create_task(tools.watch(), name="sandbox-watch")
         registry, schedules = tools.registry, None
         if cfg.schedules.enabled:
             from picoclaw_gateway.agent.tools.base import ToolRegistry
@@ -224,6 +226,7 @@ class Gateway:
         except OSError as exc:
             log.error("cannot listen on %s:%d for the automation API: %s (fix: free the port or change "
                       "api.listen / api.port)", cfg.api.listen, cfg.api.port, exc.strerror)  # fmt: skip
+            sandbox_watch.cancel()
             for closer in (provider.close, health.close, tools.close):
                 with contextlib.suppress(Exception):
                     await closer()
@@ -255,7 +258,7 @@ class Gateway:
             from picoclaw_gateway.heartbeat import start_heartbeat
 
             background.append(start_heartbeat(cfg, agent, router, self.state_dir))
-        background.append(asyncio.create_task(tools.watch(), name="sandbox-watch"))
+        background.append(sandbox_watch)
 
         await self._stop.wait()
         deadline = loop.time() + SHUTDOWN_GRACE_S

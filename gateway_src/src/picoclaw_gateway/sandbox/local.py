@@ -76,6 +76,7 @@ class LocalSandbox:
             stdin=asyncio.subprocess.DEVNULL,
             env=env,
         )
+        log.info("local tools sandbox started (pid %s)", self._process.pid)
         deadline = asyncio.get_running_loop().time() + START_TIMEOUT_S
         while not _exists(self.socket_path):
             if self._process.returncode is not None or asyncio.get_running_loop().time() > deadline:
@@ -164,16 +165,12 @@ async def open_tools(config: GatewayConfig) -> Tools:
         return _with_web_tools(
             Tools(sandboxed_registry(specs, client, config.exec, config.files), client), config
         )
+    # Not started here: the first ping of Tools.watch (or the first tool call) starts it, while the
+    # channels connect, so start-up does not wait for a second Python to import.
     local = LocalSandbox(config.workspace)
-    try:
-        await local.ensure_running()
-    except OSError as exc:  # tool calls retry the start and report the failure to the LLM
-        log.error("the local tools sandbox did not start: %s", exc)
     log.warning(
-        "tools are not isolated: they run in a local subprocess sandbox as this user (pid %s), which can "
-        "read what this user can read — fix: run the sandbox container and set tools.sandbox.socket "
-        "(or %s)",
-        local.pid,
+        "tools are not isolated: they run in a local subprocess sandbox as this user, which can read "
+        "what this user can read — fix: run the sandbox container and set tools.sandbox.socket (or %s)",
         SOCKET_ENV,
     )
     client = SandboxClient(local.socket_path, before_call=local.ensure_running)
