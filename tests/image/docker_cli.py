@@ -45,7 +45,7 @@ def wait_health(container: str, wanted: str = "healthy", wait_s: float = 120) ->
         health = state.get("Health") or {}
         if health.get("Status") == wanted:
             return time.monotonic() - start
-        if not state.get("Running"):
+        if not state.get("Running") and not state.get("Restarting"):  # restarting: its restart policy
             break
         time.sleep(1)
     logs = docker("logs", "--tail", "60", container, check=False)

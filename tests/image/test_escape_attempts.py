@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import HARDENING, REPO, RunningGateway, Simulator, _free_port
+from conftest import HARDENING, REPO, ROLE_DEFAULTS, RunningGateway, Simulator, _free_port
 from docker_cli import docker, wait_health
 
 sys.path.insert(0, str(REPO / "tests" / "escape"))
@@ -52,7 +52,8 @@ def _start(name: str, image: str, config: Path, seccomp: str) -> str:
     docker(
         "run", "--detach", "--name", name, *HARDENING, "--network", "host", "--security-opt", seccomp,
         "--volume", f"{config}:/config:ro", "--volume", f"{volume}:/workspace", "--volume", f"{name}-state:/state",
-        "--env", f"PICOCLAW_HEALTH_PORT={_free_port()}", "--health-interval", "2s", image,
+        "--env", f"PICOCLAW_HEALTH_PORT={_free_port()}", "--health-interval", "2s",
+        "--restart", ROLE_DEFAULTS["picoclaw_restart_policy"], image,
     )  # fmt: skip
     return name
 
@@ -168,16 +169,38 @@ def _sessions(container: str) -> dict[str, int]:
     }
 
 
+def _gateway_pid_and_restarts(container: str) -> tuple[str, int]:
+    """(the gateway's pid inside the container: tini's child, the container's restart count)."""
+    pid = docker("exec", container, "cat", "/proc/1/task/1/children").stdout.split()[0]
+    return pid, int(docker("inspect", "--format", "{{.RestartCount}}", container).stdout)
+
+
 def test_memory_bomb_is_contained_and_history_kept(
     confined: RunningGateway, simulator: Simulator, table: dict[str, list[Outcome]]
 ) -> None:
     wait_health(confined.container, "healthy")
     history = _sessions(confined.container)
     assert history, "no session history to protect"
+    # Through the exec tool, as a hijacked LLM would: the local sandbox (and so the tool) is the
+    # kernel's first OOM victim, so the gateway is the same process afterwards.
+    gateway_pid, restarts = _gateway_pid_and_restarts(confined.container)
+    command = MEMORY_BOMB.command
+    _ask(simulator, "allocate a lot", [{"name": "exec", "arguments": {"command": command}}])
+    through_tool = parse(MEMORY_BOMB, _control(simulator).tool_results()[command])
+    table.setdefault("custom profile, exec tool", []).append(through_tool)
+    assert through_tool.blocked, through_tool
+    assert _gateway_pid_and_restarts(confined.container) == (gateway_pid, restarts), "the gateway was hit"
+    # With a shell in the gateway's own container (no path the LLM has: in a deployment its tools run
+    # in the sandbox container), the bomb and the gateway share one 128 MiB cgroup and the kernel kills
+    # the larger, which can be the gateway: then the restart policy brings it back and the journal keeps
+    # every message. Either way the limit holds and nothing is lost.
     outcome = docker_exec(confined.container, MEMORY_BOMB)
+    wait_health(confined.container, "healthy", wait_s=90)
+    restarted = _gateway_pid_and_restarts(confined.container)[1] > restarts
+    if restarted and not outcome.blocked:
+        outcome = Outcome(MEMORY_BOMB, "BLOCKED", "the cgroup's OOM kill took the gateway; restarted by its policy")
     table.setdefault("custom profile, docker exec", []).append(outcome)
     assert outcome.blocked, outcome
-    wait_health(confined.container, "healthy", wait_s=90)
     assert _ask(simulator, "still there after the memory bomb") == "echo: still there after the memory bomb"
     after = _sessions(confined.container)
     lost = {path: size for path, size in history.items() if after.get(path, -1) < size}
@@ -188,6 +211,7 @@ def test_host_service_probe_is_not_vacuous(confined: RunningGateway) -> None:
     """"reach a host service" needs the role's host firewall and a bridge, so it runs in molecule/default
     verify, not here (host networking, no firewall: it would rightly say ESCAPED). Here its probe is checked
     against a listener on 127.0.0.1: an open port is ESCAPED, a closed one gives no verdict (not BLOCKED)."""
+    wait_health(confined.container, "healthy")
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         reachable = docker_exec(confined.container, host_service_attempt(port, ["127.0.0.1"], via_default_gateway=False))

@@ -40,3 +40,11 @@ def die_with_parent(signal_number: int) -> None:
     """Receive `signal_number` when our parent dies (a kill -9 of the gateway must not leave its
     local sandbox running with nobody to talk to)."""
     _prctl(PR_SET_PDEATHSIG, signal_number)
+
+
+def prefer_as_oom_victim() -> None:
+    """Make this process and its children (the tools) the kernel's first choice when memory runs out:
+    a tool's memory bomb then kills the tool, not the gateway beside it. Raising the score needs no
+    privilege (lowering it would)."""
+    with open("/proc/self/oom_score_adj", "w", encoding="ascii") as handle:
+        handle.write("1000")

@@ -300,6 +300,10 @@ def run_sandbox(socket_path: str, workspace: str, kill_all_others: bool, parent_
         hardening.die_with_parent(signal.SIGKILL)
         if os.getppid() != parent_pid:
             return 0
+        # Beside the gateway (the same memory limit in a container, the same machine on a laptop):
+        # a tool's memory bomb must be what the kernel kills, not the gateway.
+        with contextlib.suppress(OSError):
+            hardening.prefer_as_oom_victim()
     hardening.set_child_subreaper()
     if kill_all_others:
         # Its own container: the workspace is shared with the gateway through its setgid group, so
