@@ -36,7 +36,9 @@ import pytest_asyncio
 from tests.conftest import ANTHROPIC_KEY, BOT_TOKEN, OPENAI_KEY, OPENROUTER_KEY
 from tests.e2e.gateway_process import GatewayProcess, write_config
 from tests.fakes.anthropic_api import FakeAnthropic
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
 AskFn = Callable[..., Awaitable[str]]
@@ -358,3 +360,23 @@ def ask(telegram: FakeTelegram) -> AskFn:
         return sent[before].text
 
     return ask
+
+
+# The Discord and Slack fakes with the tokens every Discord/Slack e2e test uses.
+DISCORD_TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
+SLACK_BOT_TOKEN = "xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_APP_TOKEN = "xapp-1-A0APP00001-1234567890123-" + "0123456789abcdef" * 4
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[FakeDiscord]:
+    fake = await FakeDiscord(DISCORD_TOKEN).start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def slack_fake() -> AsyncIterator[FakeSlack]:
+    fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
+    yield fake
+    await fake.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 
 from picoclaw_gateway.config_validator import validate
 from tests.conftest import BOT_TOKEN, OPENROUTER_KEY
-from tests.e2e.conftest import LaunchGateway, openrouter_llm
+from tests.e2e.conftest import DISCORD_TOKEN, LaunchGateway, openrouter_llm
 from tests.e2e.gateway_process import GATEWAY_SRC, GatewayProcess, free_port, gateway_env
 from tests.fakes import llm_script
 from tests.fakes._server import HTML_502, RawAnswer
@@ -22,7 +22,6 @@ from tests.fakes.discord_api import MAX_MESSAGE_CHARS, FakeDiscord
 from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.telegram_api import FakeTelegram
 
-DISCORD_TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
 ALLOWED = 123456789012345678
 STRANGER = 987654321098765432
 GUILD, GUILD_CHANNEL = 555555555555555555, 666666666666666666
@@ -34,13 +33,6 @@ Ask = Callable[..., Awaitable[str]]
 
 def discord_channel(fake: FakeDiscord) -> dict[str, Any]:
     return {"type": "discord", "token": DISCORD_TOKEN, "allowed_users": [ALLOWED], "api_base": fake.api_base}
-
-
-@pytest.fixture
-async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    fake = await FakeDiscord(DISCORD_TOKEN).start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture(autouse=True)

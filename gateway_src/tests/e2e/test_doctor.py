@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ANTHROPIC_KEY, BOT_TOKEN, OPENAI_KEY, OPENROUTER_KEY
+from tests.e2e.conftest import DISCORD_TOKEN, SLACK_APP_TOKEN, SLACK_BOT_TOKEN
 from tests.e2e.gateway_process import free_port, gateway_env
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.discord_api import FakeDiscord
@@ -26,9 +27,6 @@ from tests.fakes.slack_api import FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.web_api import FakeSearch
 
-DISCORD_TOKEN = "MTEyMzQ1Njc4OTAxMjM0NTY3OA.GhIjKl.abcdefghijklmnopqrstuvwxyz0123456789AB"
-SLACK_BOT_TOKEN = "xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-SLACK_APP_TOKEN = "xapp-1-A0APP00001-1234567890123-" + "0123456789abcdef" * 4
 # Well-formed (the validator accepts them) but not the ones the fakes expect.
 WRONG_KEYS = {
     "openrouter": "sk-or-v1-" + "fedcba9876543210" * 4,
@@ -79,20 +77,6 @@ async def llm_fakes() -> AsyncIterator[tuple[FakeOpenAI, FakeAnthropic]]:
 @pytest.fixture
 async def openai_only() -> AsyncIterator[FakeOpenAI]:
     fake = await FakeOpenAI(api_key=OPENAI_KEY).start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    fake = await FakeDiscord(DISCORD_TOKEN).start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def slack_fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
     yield fake
     await fake.close()
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import LaunchGateway, openrouter_llm
 from tests.e2e.test_discord import ALLOWED as DISCORD_USER
-from tests.e2e.test_discord import DISCORD_TOKEN, discord_channel
+from tests.e2e.test_discord import discord_channel
 from tests.e2e.test_slack import ALLOWED as SLACK_USER
-from tests.e2e.test_slack import DM, SLACK_APP_TOKEN, SLACK_BOT_TOKEN, slack_channel
+from tests.e2e.test_slack import DM, slack_channel
 from tests.fakes import llm_script
 from tests.fakes.discord_api import MAX_MESSAGE_CHARS, FakeDiscord
 from tests.fakes.openai_api import FakeOpenAI
@@ -41,20 +41,6 @@ async def _until(check: Callable[[], Any], what: str, wait_s: float = 30.0) -> A
 def _preview_gaps(first_at: float, edits: list[tuple[str, float]]) -> list[float]:
     previews = [at for text, at in edits if text.endswith(" …")]
     return [b - a for a, b in itertools.pairwise([first_at, *previews])]
-
-
-@pytest.fixture
-async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    fake = await FakeDiscord(DISCORD_TOKEN).start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def slack_fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 
 from picoclaw_gateway.config_validator import validate
 from tests.conftest import BOT_TOKEN, OPENROUTER_KEY
-from tests.e2e.conftest import LaunchGateway, openrouter_llm
+from tests.e2e.conftest import SLACK_APP_TOKEN, SLACK_BOT_TOKEN, LaunchGateway, openrouter_llm
 from tests.e2e.gateway_process import GATEWAY_SRC, GatewayProcess, free_port, gateway_env
 from tests.fakes import llm_script
 from tests.fakes._server import EMPTY_504, HTML_502
@@ -22,8 +22,6 @@ from tests.fakes.openai_api import FakeOpenAI
 from tests.fakes.slack_api import MAX_TEXT_CHARS, FakeSlack
 from tests.fakes.telegram_api import FakeTelegram
 
-SLACK_BOT_TOKEN = "xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-SLACK_APP_TOKEN = "xapp-1-A0APP00001-1234567890123-" + "0123456789abcdef" * 4
 ALLOWED = "U0ALLOWED01"
 STRANGER = "U0STRANGER9"
 DM = "D0ALLOWED01"
@@ -42,13 +40,6 @@ def slack_channel(fake: FakeSlack) -> dict[str, Any]:
         "allowed_users": [ALLOWED],
         "api_base": fake.api_base,
     }
-
-
-@pytest.fixture
-async def slack_fake() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack(SLACK_BOT_TOKEN, SLACK_APP_TOKEN).start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture(autouse=True)
