@@ -53,6 +53,20 @@ def check_regular(st: os.stat_result, user_path: str, action: str) -> None:
         )
 
 
+def open_regular(root: int, rel: str, user_path: str, action: str) -> tuple[int, os.stat_result]:
+    """A read descriptor of the regular, singly linked file `rel` beneath `root`, and its stat.
+    OSError as open_beneath raises it; ToolError (the descriptor closed) when it is not such a file."""
+    # O_NONBLOCK: opening a FIFO must not hang; it is refused as not regular right after.
+    fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        check_regular(st, user_path, action)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
 def _read_bytes(fd: int, limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
@@ -121,10 +135,8 @@ class ReadFileTool(_WorkspaceTool):
         max_bytes = max_chars * 4  # UTF-8: at most 4 bytes per character
         root = self.root_fd()
         try:
-            # O_NONBLOCK: opening a FIFO must not hang; it is refused as not regular right after.
-            fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            fd, _ = open_regular(root, rel, user_path, "read")
             try:
-                check_regular(os.fstat(fd), user_path, "read")
                 data = _read_bytes(fd, max_bytes + 1)
             finally:
                 os.close(fd)
@@ -218,10 +230,8 @@ class EditFileTool(_WorkspaceTool):
         cap = self.limits.max_edit_bytes
         root = self.root_fd()
         try:
-            fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            fd, st = open_regular(root, rel, user_path, "edit")
             try:
-                st = os.fstat(fd)
-                check_regular(st, user_path, "edit")
                 if st.st_size > cap:
                     raise ToolError(
                         f"{user_path!r} is {st.st_size} bytes; edit_file edits files up to {cap} "

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from picoclaw_gateway.agent.tools.base import Tool, ToolError, require_str
-from picoclaw_gateway.agent.tools.files import check_regular
-from picoclaw_gateway.agent.tools.safe_fs import normalize, open_beneath, os_error
+from picoclaw_gateway.agent.tools.files import open_regular
+from picoclaw_gateway.agent.tools.safe_fs import normalize, os_error
 from picoclaw_gateway.agent.turn_context import CURRENT_TURN
 from picoclaw_gateway.media.documents import size_text
 
@@ -61,15 +61,12 @@ class SendFileTool(Tool):
         rel = normalize(str(self.workspace), user_path)
         root = os.open(self.workspace, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            # O_NONBLOCK: a FIFO must not hang the gateway; it is refused as not regular right after.
-            fd = open_beneath(root, rel, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            fd, st = open_regular(root, rel, user_path, "send")
         except OSError as exc:
             raise os_error(exc, user_path) from None
         finally:
             os.close(root)
         try:
-            st = os.fstat(fd)
-            check_regular(st, user_path, "send")
             if st.st_size == 0:
                 raise ToolError(f"{user_path!r} is empty; the chat platforms refuse empty files")
             if st.st_size > limit:
